@@ -1,0 +1,1 @@
+"""The ingress: a Falcon WSGI app served by gunicorn (`api.app:get_app()`)."""

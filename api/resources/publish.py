@@ -1,0 +1,68 @@
+"""``POST /publish``: an app backend publishes ``{topic, type, data, id?}`` with a key."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import falcon
+import orjson
+import structlog
+
+from api.bodies import parse_json, read_body, require_json_content
+from api.errors import BadRequest, ServiceUnavailable, Unauthorized
+from api.verifiers.base import any_equal
+from common.errors import EventLogUnavailable, HookstreamError
+from common.events import Event
+from common.publishing import EventPublisher
+
+log = structlog.get_logger(__name__)
+ALLOWED_FIELDS = {"topic", "type", "data", "id"}
+
+
+class Publish:
+    def __init__(self, publisher: EventPublisher, keys: Sequence[str], *,
+                 max_body_bytes: int, retry_after_s: int) -> None:
+        self._publisher = publisher
+        self._keys = [key.encode() for key in keys]
+        self._max_body_bytes = max_body_bytes
+        self._retry_after_s = retry_after_s
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        self._authenticate(req)
+        require_json_content(req)
+        event = _event_from(parse_json(read_body(req, max_bytes=self._max_body_bytes)))
+        try:
+            published = self._publisher.publish(event)
+        except EventLogUnavailable as exc:
+            raise ServiceUnavailable("event log unavailable, retry later",
+                                     retry_after_s=self._retry_after_s) from exc
+        log.info("publish.accepted", event_id=event.id, topic=event.topic,
+                 duplicate=published.duplicate)
+        resp.status = falcon.HTTP_202
+        resp.data = orjson.dumps({"id": event.id, "position": published.position,
+                                  "duplicate": published.duplicate})
+
+    def _authenticate(self, req: falcon.Request) -> None:
+        scheme, _, presented = (req.get_header("Authorization") or "").partition(" ")
+        if not self._keys:
+            raise Unauthorized("publishing is disabled: no ingress.publish_keys configured")
+        if scheme.lower() != "bearer" or not any_equal([presented.encode()], self._keys):
+            raise Unauthorized("missing or wrong publisher key (Authorization: Bearer KEY)")
+
+
+def _event_from(doc: Any) -> Event:
+    if not isinstance(doc, dict):
+        raise BadRequest("body must be a JSON object {topic, type, data, id?}")
+    unknown = set(doc) - ALLOWED_FIELDS
+    missing = {"topic", "type"} - set(doc)
+    if unknown or missing:
+        raise BadRequest(f"unknown fields {sorted(unknown)}; missing fields {sorted(missing)}")
+    if not all(isinstance(doc[name], str) for name in ("topic", "type")):
+        raise BadRequest("topic and type must be strings")
+    optional_id = {"id": doc["id"]} if doc.get("id") is not None else {}
+    try:
+        return Event(topic=doc["topic"], type=doc["type"], data=doc.get("data"),
+                     source="publish", **optional_id)
+    except (HookstreamError, TypeError) as exc:
+        raise BadRequest(str(exc)) from None

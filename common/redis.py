@@ -1,0 +1,28 @@
+"""Redis clients, made by composition roots and passed down (never module globals)."""
+
+from __future__ import annotations
+
+import redis
+import redis.asyncio
+
+DEFAULT_SOCKET_TIMEOUT_S = 5.0
+
+
+def connect(url: str, *, socket_timeout_s: float = DEFAULT_SOCKET_TIMEOUT_S) -> redis.Redis:
+    """A synchronous client with a connection pool, for gunicorn and dramatiq processes."""
+    return redis.Redis.from_url(
+        url,
+        socket_timeout=socket_timeout_s,
+        socket_connect_timeout=socket_timeout_s,
+        health_check_interval=30,
+    )
+
+
+def connect_async(url: str, *, socket_timeout_s: float | None = None) -> redis.asyncio.Redis:
+    """An asyncio client for the streamer; blocking reads set their own timeouts."""
+    return redis.asyncio.Redis.from_url(
+        url,
+        socket_timeout=socket_timeout_s,
+        socket_connect_timeout=DEFAULT_SOCKET_TIMEOUT_S,
+        health_check_interval=30,
+    )

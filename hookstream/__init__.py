@@ -1,0 +1,1 @@
+"""The `hookstream` command: run everything locally, send demo webhooks, operate."""

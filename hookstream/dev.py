@@ -1,0 +1,71 @@
+"""`hookstream dev`: the whole system on one machine, with an embedded Valkey if needed."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from common.settings import load_settings
+from hookstream import processes
+from hookstream.devconfig import DEMO_SOURCE, ensure_demo_config
+from hookstream.embedded import EmbeddedRedis
+from hookstream.sender import DemoSource
+from hookstream.supervisor import Supervisor, wait_http_ok
+
+
+def run_dev(*, state_dir: Path, ports: processes.Ports, demo: bool) -> int:
+    env = dict(os.environ)
+    if not env.get("HOOKSTREAM_CONFIG"):
+        env["HOOKSTREAM_CONFIG"] = str(ensure_demo_config(state_dir).resolve())
+    settings = load_settings(env)
+    embedded = None
+    if not settings.redis_url:
+        embedded = EmbeddedRedis(state_dir / "valkey").start()
+        env["HOOKSTREAM_REDIS_URL"] = embedded.url
+        settings = load_settings(env)
+    supervisor = Supervisor(env)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        for name, argv in processes.all_processes(ports).items():
+            supervisor.start(name, argv)
+        ingress_url = f"http://127.0.0.1:{ports.ingress}"
+        streamer_url = f"http://127.0.0.1:{ports.streamer}"
+        wait_http_ok(f"{ingress_url}/readyz")
+        wait_http_ok(f"{streamer_url}/readyz")
+        source = DemoSource(settings, ingress_url, DEMO_SOURCE) if demo else None
+        if source is not None and DEMO_SOURCE in settings.sources:
+            source.start()
+        _print_banner(env, ingress_url, streamer_url, embedded)
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        print("\nstopping…", file=sys.stderr)
+        supervisor.stop()
+        if embedded is not None:
+            embedded.stop()
+    return 0
+
+
+def _print_banner(env: dict[str, str], ingress_url: str, streamer_url: str,
+                  embedded: EmbeddedRedis | None) -> None:
+    redis_line = (f"embedded Valkey at {embedded.url} (data in {embedded.data_dir})"
+                  if embedded else env.get("HOOKSTREAM_REDIS_URL", "configured redis_url"))
+    exe = Path(sys.argv[0]).resolve()
+    config = env["HOOKSTREAM_CONFIG"]
+    print(f"""
+hookstream is running (Ctrl-C stops everything)
+  demo page     {streamer_url}/
+  SSE stream    {streamer_url}/events?topic=webhooks/%23
+  ingress       {ingress_url}/webhooks/{DEMO_SOURCE}
+  redis         {redis_line}
+  config        {config}
+
+send a signed webhook from another terminal:
+  HOOKSTREAM_CONFIG={config} {exe} send {DEMO_SOURCE} '{{"type":"hello","msg":"hi"}}'
+""", flush=True)

@@ -1,0 +1,37 @@
+"""The three process types, as the command lines the Procfile, `hookstream dev` and the
+integration tests all run. Each names its composition root and nothing else."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Ports:
+    ingress: int = 8000
+    streamer: int = 8001
+
+
+def ingress(port: int, *, host: str = "127.0.0.1", workers: int = 2, threads: int = 4,
+            graceful_timeout_s: int = 10) -> list[str]:
+    return [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}",
+            "--workers", str(workers), "--threads", str(threads),
+            "--graceful-timeout", str(graceful_timeout_s), "--no-control-socket",
+            "api.app:get_app()"]
+
+
+def worker(*, processes: int = 1, threads: int = 4) -> list[str]:
+    return [sys.executable, "-m", "dramatiq", "--processes", str(processes),
+            "--threads", str(threads), "workers.actors"]
+
+
+def streamer(port: int, *, host: str = "127.0.0.1", graceful_timeout_s: int = 5) -> list[str]:
+    return [sys.executable, "-m", "uvicorn", "--factory", "streamer.app:get_app",
+            "--host", host, "--port", str(port), "--loop", "uvloop", "--http", "httptools",
+            "--no-access-log", "--timeout-graceful-shutdown", str(graceful_timeout_s)]
+
+
+def all_processes(ports: Ports) -> dict[str, list[str]]:
+    return {"ingress": ingress(ports.ingress), "worker": worker(),
+            "streamer": streamer(ports.streamer)}

@@ -1,0 +1,1 @@
+"""The SSE streamer: Starlette app served by uvicorn (`streamer.app:get_app`, factory)."""

@@ -1,0 +1,77 @@
+"""One SSE connection's state: a bounded buffer of encoded frames and a wake-up.
+
+The hub pushes already-encoded frames (the same bytes object for every
+subscriber); the connection's coroutine drains them in one write. A subscriber
+that falls more than `max_events` or `max_bytes` behind is closed (it resumes
+from its last id) and never slows the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+
+
+class Subscriber:
+    __slots__ = (
+        "_waiter",
+        "close_reason",
+        "closed",
+        "frames",
+        "max_bytes",
+        "max_events",
+        "patterns",
+        "queued_bytes",
+        "subject",
+    )
+
+    def __init__(self, patterns: tuple[str, ...], *, max_events: int, max_bytes: int,
+                 subject: str | None = None) -> None:
+        self.patterns = patterns
+        self.subject = subject
+        self.max_events = max_events
+        self.max_bytes = max_bytes
+        self.frames: deque[bytes] = deque()
+        self.queued_bytes = 0
+        self.closed = False
+        self.close_reason: str | None = None
+        self._waiter: asyncio.Future[None] | None = None
+
+    def push(self, frame: bytes) -> bool:
+        """Queue *frame*; False (and the subscriber closed) when it overflows."""
+        if self.closed:
+            return False
+        self.frames.append(frame)
+        self.queued_bytes += len(frame)
+        if len(self.frames) > self.max_events or self.queued_bytes > self.max_bytes:
+            self.close("slow_consumer")
+            return False
+        self._wake()
+        return True
+
+    def close(self, reason: str) -> None:
+        if not self.closed:
+            self.closed = True
+            self.close_reason = reason
+            self._wake()
+
+    def take(self) -> bytes:
+        chunk = b"".join(self.frames)
+        self.frames.clear()
+        self.queued_bytes = 0
+        return chunk
+
+    async def wait(self) -> None:
+        """Return once there is something to send or the subscriber is closed."""
+        if self.frames or self.closed:
+            return
+        self._waiter = asyncio.get_running_loop().create_future()
+        try:
+            await self._waiter
+        finally:
+            self._waiter = None
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)

@@ -1,0 +1,67 @@
+"""Real processes: gunicorn (ingress), dramatiq (worker), uvicorn (streamer)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from hookstream import processes
+from hookstream.embedded import free_port
+from hookstream.supervisor import Supervisor, wait_http_ok
+
+STREAM_KEY = "hookstream:{events}:log"
+
+
+@dataclass
+class System:
+    ingress_url: str
+    streamer_url: str
+    redis_url: str
+    supervisor: Supervisor
+    env: dict[str, str]
+
+
+def config_text(secret: str) -> str:
+    return f"""
+log_format = "json"
+[streamer]
+public_topics = ["webhooks/#", "public/#"]
+heartbeat_s = 1
+[ingress]
+publish_keys = ["integration-key"]
+max_body_bytes = 65536
+[sources.demo]
+kind = "standard-webhooks"
+secrets = ["{secret}"]
+"""
+
+
+@pytest.fixture
+def system(tmp_path: Path, redis_url: str, demo_secret: str):
+    config = tmp_path / "hookstream.toml"
+    config.write_text(config_text(demo_secret))
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith("HOOKSTREAM_")}
+    env.update(HOOKSTREAM_CONFIG=str(config), HOOKSTREAM_REDIS_URL=redis_url)
+    ports = processes.Ports(ingress=free_port(), streamer=free_port())
+    supervisor = Supervisor(env, log_dir=str(tmp_path), restart=False)
+    for name, argv in processes.all_processes(ports).items():
+        supervisor.start(name, argv)
+    running = System(f"http://127.0.0.1:{ports.ingress}", f"http://127.0.0.1:{ports.streamer}",
+                     redis_url, supervisor, env)
+    try:
+        wait_http_ok(f"{running.ingress_url}/readyz")
+        wait_http_ok(f"{running.streamer_url}/readyz")
+        yield running
+    finally:
+        supervisor.stop()
+        _print_logs_on_failure(tmp_path)
+
+
+def _print_logs_on_failure(tmp_path: Path) -> None:
+    for log in sorted(tmp_path.glob("*.log")):
+        tail = log.read_text(errors="replace")[-3000:]
+        print(f"----- {log.name} (tail) -----\n{tail}")

@@ -1,0 +1,40 @@
+import pytest
+import redis
+
+from common.errors import EventLogUnavailable
+from common.events import Event
+from common.publishing import EventLog
+from common.settings import EventLogSettings
+
+
+def test_publish_appends_once_per_event_id(redis_client):
+    log = EventLog(redis_client, EventLogSettings())
+    event = Event(topic="a/b", type="t", data={"n": 1}, source="test", id="evt-1")
+    first = log.publish(event)
+    again = log.publish(event)
+    assert not first.duplicate and again.duplicate
+    assert again.position == first.position
+    assert redis_client.xlen(log.stream_key) == 1
+
+
+def test_publish_trims_by_count(redis_client):
+    log = EventLog(redis_client, EventLogSettings(max_len=100))
+    for n in range(1000):
+        log.publish(Event(topic="a", type="t", data=n, source="test"))
+    assert redis_client.xlen(log.stream_key) < 300
+
+
+def test_publish_trims_by_age(redis_client):
+    settings = EventLogSettings(max_age_s=1)
+    log = EventLog(redis_client, settings)
+    redis_client.xadd(settings.stream_key, {"v": "1"}, id="1-1")
+    log.publish(Event(topic="a", type="t", data=None, source="test"))
+    entries = redis_client.xrange(settings.stream_key)
+    assert [entry_id for entry_id, _ in entries if entry_id == b"1-1"] == []
+
+
+def test_publish_without_redis_raises_event_log_unavailable():
+    client = redis.Redis(port=1, socket_connect_timeout=0.2)
+    with pytest.raises(EventLogUnavailable):
+        EventLog(client, EventLogSettings()).publish(
+            Event(topic="a", type="t", data=None, source="test"))
