@@ -28,7 +28,8 @@ def run_dev(*, state_dir: Path, ports: processes.Ports, demo: bool) -> int:
         settings = load_settings(env)
     supervisor = Supervisor(env)
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
     try:
         for name, argv in processes.all_processes(ports).items():
             supervisor.start(name, argv)
@@ -42,8 +43,6 @@ def run_dev(*, state_dir: Path, ports: processes.Ports, demo: bool) -> int:
         _print_banner(env, ingress_url, streamer_url, embedded)
         while not stop.wait(0.5):
             pass
-    except KeyboardInterrupt:
-        pass
     finally:
         print("\nstopping…", file=sys.stderr)
         supervisor.stop()

@@ -16,8 +16,11 @@ from common.settings import Settings
 
 def signed_headers(settings: Settings, source: str, body: bytes) -> dict[str, str]:
     config = settings.sources.get(source)
+    if config is None and not settings.sources:
+        raise ConfigError("no sources configured: set HOOKSTREAM_CONFIG to your config file "
+                          "(or run this where `hookstream dev` wrote .hookstream/dev.toml)")
     if config is None:
-        known = ", ".join(sorted(settings.sources)) or "none"
+        known = ", ".join(sorted(settings.sources))
         raise ConfigError(f"unknown source {source!r} (configured: {known})")
     if config.kind != "standard-webhooks":
         raise ConfigError(f"sources.{source}.kind: signing {config.kind!r} is not supported yet")
