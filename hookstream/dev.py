@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import sys
 import threading
 from pathlib import Path
 
+from common.errors import ConfigError
 from common.settings import load_settings
 from hookstream import processes
 from hookstream.devconfig import DEMO_SOURCE, ensure_demo_config
@@ -16,7 +18,15 @@ from hookstream.sender import DemoSource
 from hookstream.supervisor import Supervisor, wait_http_ok
 
 
+def _check_ports_free(ports: processes.Ports) -> None:
+    for flag, port in (("--ingress-port", ports.ingress), ("--streamer-port", ports.streamer)):
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                raise ConfigError(f"port {port} is already in use: pass {flag} PORT")
+
+
 def run_dev(*, state_dir: Path, ports: processes.Ports, demo: bool) -> int:
+    _check_ports_free(ports)
     env = dict(os.environ)
     if not env.get("HOOKSTREAM_CONFIG"):
         env["HOOKSTREAM_CONFIG"] = str(ensure_demo_config(state_dir).resolve())

@@ -10,4 +10,4 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[$1]"
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".${1:+[$1]}"
