@@ -1,0 +1,81 @@
+"""The client end of a stream: has it gone, and how to cut it off.
+
+Under uvicorn the ASGI ``receive`` is a bound method of the request cycle, which
+knows at once when the peer disconnects (``disconnected``) and holds the
+transport. Reading that flag costs nothing per connection, where the portable
+way (a task per connection awaiting ``http.disconnect``) costs a task each.
+Other servers get the portable way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+
+
+class Peer(Protocol):
+    def gone(self) -> bool: ...
+
+    def abort(self) -> None: ...
+
+    def release(self) -> None: ...
+
+
+class CyclePeer:
+    """uvicorn's request cycle: read its flag, abort its transport."""
+
+    __slots__ = ("_cycle",)
+
+    def __init__(self, cycle: Any) -> None:
+        self._cycle = cycle
+
+    def gone(self) -> bool:
+        return bool(self._cycle.disconnected)
+
+    def abort(self) -> None:
+        self._cycle.transport.abort()
+
+    def release(self) -> None:
+        return None
+
+
+class WatchedPeer:
+    """Any ASGI server: one task waits for ``http.disconnect``; abort cancels the stream."""
+
+    __slots__ = ("_gone", "_stream", "_watcher")
+
+    def __init__(self, receive: Receive, on_gone: Callable[[], None]) -> None:
+        self._gone = False
+        self._stream = asyncio.current_task()
+        self._watcher = asyncio.ensure_future(_wait_for_disconnect(receive))
+        self._watcher.add_done_callback(lambda _: self._mark_gone(on_gone))
+
+    def gone(self) -> bool:
+        return self._gone
+
+    def abort(self) -> None:
+        self._gone = True
+        if self._stream is not None:
+            self._stream.cancel()
+
+    def release(self) -> None:
+        self._watcher.cancel()
+
+    def _mark_gone(self, on_gone: Callable[[], None]) -> None:
+        self._gone = True
+        on_gone()
+
+
+def peer_of(receive: Receive, on_gone: Callable[[], None]) -> Peer:
+    cycle = getattr(receive, "__self__", None)
+    if hasattr(cycle, "disconnected") and hasattr(cycle, "transport"):
+        return CyclePeer(cycle)
+    return WatchedPeer(receive, on_gone)
+
+
+async def _wait_for_disconnect(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
