@@ -33,6 +33,7 @@ READ_BLOCK_MS = 5_000
 READ_COUNT = 1_000
 RECONNECT_DELAY_S = 0.5
 TICK_S = 1.0
+DISPATCH_SLICE = 8
 DRAIN_STEP_S = 0.01
 
 
@@ -142,8 +143,18 @@ class Hub:
                 await asyncio.sleep(RECONNECT_DELAY_S)
                 continue
             for _stream, entries in reply or []:
-                for position, fields in entries:
-                    self.dispatch(position.decode(), fields)
+                await self._dispatch_all(entries)
+
+    async def _dispatch_all(self, entries: list[Any]) -> None:
+        """Dispatch a batch, letting connections write every few entries.
+
+        Without the pauses a burst of `READ_COUNT` entries would land in every
+        buffer at once and count against its limit before any could drain.
+        """
+        for number, (position, fields) in enumerate(entries, start=1):
+            self.dispatch(position.decode(), fields)
+            if number % DISPATCH_SLICE == 0:
+                await asyncio.sleep(0)
 
     async def _tick_forever(self) -> None:
         tick_s = min(TICK_S, self._heartbeat_s)

@@ -1,15 +1,20 @@
 """The client end of a stream: has it gone, and how to cut it off.
 
 Under uvicorn the ASGI ``receive`` is a bound method of the request cycle, which
-knows at once when the peer disconnects (``disconnected``) and holds the
-transport. Reading that flag costs nothing per connection, where the portable
-way (a task per connection awaiting ``http.disconnect``) costs a task each.
+knows at once when the peer disconnects (``disconnected``), sets its
+``message_event`` then, and holds the transport. We read that flag, and while a
+stream sleeps we put its wake-up future among that event's waiters, so a
+disconnect wakes it at once. That costs nothing per connection, where the
+portable way (a task per connection awaiting ``http.disconnect``) costs a task
+each. It leans on asyncio.Event keeping its waiters in ``_waiters`` (CPython
+3.11+); without it a departed peer is still noticed by the hub's heartbeat sweep.
 Other servers get the portable way.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
@@ -18,6 +23,10 @@ Receive = Callable[[], Awaitable[dict[str, Any]]]
 
 class Peer(Protocol):
     def gone(self) -> bool: ...
+
+    def watch(self, waiter: asyncio.Future[None]) -> None: ...
+
+    def unwatch(self, waiter: asyncio.Future[None]) -> None: ...
 
     def abort(self) -> None: ...
 
@@ -34,6 +43,19 @@ class CyclePeer:
 
     def gone(self) -> bool:
         return bool(self._cycle.disconnected)
+
+    def watch(self, waiter: asyncio.Future[None]) -> None:
+        event = self._cycle.message_event
+        waiters = getattr(event, "_waiters", None)
+        if isinstance(waiters, deque):
+            if event.is_set() and not self._cycle.disconnected:
+                event.clear()  # set by the end of the request body; we never call receive()
+            waiters.append(waiter)
+
+    def unwatch(self, waiter: asyncio.Future[None]) -> None:
+        waiters = getattr(self._cycle.message_event, "_waiters", None)
+        if isinstance(waiters, deque) and waiter in waiters:
+            waiters.remove(waiter)
 
     def abort(self) -> None:
         self._cycle.transport.abort()
@@ -55,6 +77,12 @@ class WatchedPeer:
 
     def gone(self) -> bool:
         return self._gone
+
+    def watch(self, waiter: asyncio.Future[None]) -> None:
+        return None
+
+    def unwatch(self, waiter: asyncio.Future[None]) -> None:
+        return None
 
     def abort(self) -> None:
         self._gone = True

@@ -76,11 +76,16 @@ class Subscriber:
         """Return once there is something to send or the subscriber is closed."""
         if self.frames or self.closed:
             return
-        self._waiter = asyncio.get_running_loop().create_future()
+        waiter = self._waiter = asyncio.get_running_loop().create_future()
+        peer = self.peer
+        if peer is not None:
+            peer.watch(waiter)
         try:
-            await self._waiter
+            await waiter
         finally:
             self._waiter = None
+            if peer is not None:
+                peer.unwatch(waiter)
 
     def _wake(self) -> None:
         waiter = self._waiter
