@@ -25,6 +25,7 @@ import structlog
 from streamer.clock import Expiries, Rate
 from streamer.frames import HEARTBEAT, event_frame
 from streamer.index import SubscriptionIndex
+from streamer.peers import encode_chunk
 from streamer.positions import Position, to_position
 from streamer.subscriber import Subscriber
 
@@ -58,6 +59,7 @@ class Hub:
         self.expiries = Expiries()
         self.last_position = "0-0"
         self.draining = False
+        self._pending: set[Subscriber] = set()
         self._tasks: list[asyncio.Task[None]] = []
 
     @property
@@ -91,19 +93,42 @@ class Hub:
             reason = subscriber.close_reason or "client_gone"
             self.stats.closes[reason] = self.stats.closes.get(reason, 0) + 1
 
-    def dispatch(self, position: str, fields: dict[bytes, bytes]) -> None:
-        """Deliver one event-log entry to every subscriber whose patterns match it."""
+    def dispatch(self, entries: list[Any]) -> None:
+        """Deliver event-log entries.
+
+        One entry (the usual case when the reader keeps up) goes straight to
+        every idle stream's transport. Several are queued and each stream they
+        touched is flushed once, in one write: bursts coalesce.
+        """
+        single = len(entries) == 1
+        for position, fields in entries:
+            self._route(position.decode(), fields, at_once=single)
+        pending, self._pending = self._pending, set()
+        for subscriber in pending:
+            subscriber.flush()
+
+    def _route(self, position: str, fields: dict[bytes, bytes], *, at_once: bool) -> None:
         self.last_position = position
         self.stats.events += 1
         targets = self.index.match(fields[b"topic"].decode())
         if not targets:
             return
         frame = event_frame(position, fields[b"type"].decode(), fields[b"e"])
+        if at_once:
+            targets = self._send_now(frame, targets)
         delivered = 0
         for subscriber in targets:
             delivered += subscriber.push(frame)
         self.stats.deliveries += delivered
         self.stats.drops += len(targets) - delivered
+        self._pending |= targets
+
+    def _send_now(self, frame: bytes, targets: set[Subscriber]) -> set[Subscriber]:
+        """Write *frame* to every idle target; return the ones that must queue it."""
+        chunk = encode_chunk(frame)
+        busy = {subscriber for subscriber in targets if not subscriber.send_now(frame, chunk)}
+        self.stats.deliveries += len(targets) - len(busy)
+        return busy
 
     async def caught_up(self, position: Position, *, timeout_s: float) -> bool:
         """Wait (bounded) until the reader has passed *position*."""
@@ -151,10 +176,9 @@ class Hub:
         Without the pauses a burst of `READ_COUNT` entries would land in every
         buffer at once and count against its limit before any could drain.
         """
-        for number, (position, fields) in enumerate(entries, start=1):
-            self.dispatch(position.decode(), fields)
-            if number % DISPATCH_SLICE == 0:
-                await asyncio.sleep(0)
+        for start in range(0, len(entries), DISPATCH_SLICE):
+            self.dispatch(entries[start:start + DISPATCH_SLICE])
+            await asyncio.sleep(0)
 
     async def _tick_forever(self) -> None:
         tick_s = min(TICK_S, self._heartbeat_s)
@@ -177,5 +201,5 @@ class Hub:
         for subscriber in list(self.subscribers):
             if subscriber.peer is not None and subscriber.peer.gone():
                 subscriber.close("client_gone")
-            elif not subscriber.frames:
-                subscriber.push(HEARTBEAT)
+            elif not subscriber.frames and subscriber.push(HEARTBEAT):
+                subscriber.flush()

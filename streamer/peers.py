@@ -9,6 +9,12 @@ portable way (a task per connection awaiting ``http.disconnect``) costs a task
 each. It leans on asyncio.Event keeping its waiters in ``_waiters`` (CPython
 3.11+); without it a departed peer is still noticed by the hub's heartbeat sweep.
 Other servers get the portable way.
+
+While a stream idles, the hub writes its frames straight to that transport
+(`CyclePeer.write`), all the frames of one dispatched batch in one write: a
+delivery costs about what it costs a raw asyncio server, and bursts coalesce.
+The stream's coroutine only runs for what needs it: the replay, a paused
+(slow) transport, and closing.
 """
 
 from __future__ import annotations
@@ -23,6 +29,12 @@ Receive = Callable[[], Awaitable[dict[str, Any]]]
 
 class Peer(Protocol):
     def gone(self) -> bool: ...
+
+    def writable(self) -> bool: ...
+
+    def write(self, body: bytes) -> None: ...
+
+    def write_encoded(self, body: bytes, chunk: bytes) -> None: ...
 
     def watch(self, waiter: asyncio.Future[None]) -> None: ...
 
@@ -43,6 +55,25 @@ class CyclePeer:
 
     def gone(self) -> bool:
         return bool(self._cycle.disconnected)
+
+    def writable(self) -> bool:
+        cycle = self._cycle
+        return not (cycle.disconnected or cycle.flow.write_paused)
+
+    def write(self, body: bytes) -> None:
+        """Write frames straight to the transport, as uvicorn's ``send`` would.
+
+        Only called while the stream's coroutine idles with nothing else queued,
+        after the response started and when `writable`, so frames keep their
+        order and flow control holds; chunked framing on HTTP/1.1.
+        """
+        cycle = self._cycle
+        cycle.transport.write(encode_chunk(body) if cycle.chunked_encoding else body)
+
+    def write_encoded(self, body: bytes, chunk: bytes) -> None:
+        """`write` with *chunk* = ``encode_chunk(body)`` done once for every stream."""
+        cycle = self._cycle
+        cycle.transport.write(chunk if cycle.chunked_encoding else body)
 
     def watch(self, waiter: asyncio.Future[None]) -> None:
         event = self._cycle.message_event
@@ -78,6 +109,15 @@ class WatchedPeer:
     def gone(self) -> bool:
         return self._gone
 
+    def writable(self) -> bool:
+        return False
+
+    def write(self, body: bytes) -> None:
+        raise NotImplementedError("a watched peer is written through ASGI send")
+
+    def write_encoded(self, body: bytes, chunk: bytes) -> None:
+        raise NotImplementedError("a watched peer is written through ASGI send")
+
     def watch(self, waiter: asyncio.Future[None]) -> None:
         return None
 
@@ -95,6 +135,11 @@ class WatchedPeer:
     def _mark_gone(self, on_gone: Callable[[], None]) -> None:
         self._gone = True
         on_gone()
+
+
+def encode_chunk(body: bytes) -> bytes:
+    """*body* as one HTTP/1.1 chunk (what uvicorn writes for a body message)."""
+    return b"%x\r\n%b\r\n" % (len(body), body)
 
 
 def peer_of(receive: Receive, on_gone: Callable[[], None]) -> Peer:

@@ -19,6 +19,7 @@ class Subscriber:
         "_waiter",
         "close_reason",
         "closed",
+        "direct",
         "frames",
         "max_bytes",
         "max_events",
@@ -38,11 +39,16 @@ class Subscriber:
         self.frames: list[bytes] = []
         self.queued_bytes = 0
         self.closed = False
+        self.direct = False
         self.close_reason: str | None = None
         self._waiter: asyncio.Future[None] | None = None
 
     def push(self, frame: bytes) -> bool:
-        """Queue *frame*; False (and the subscriber cut off) when it overflows."""
+        """Queue *frame*; False (and the subscriber cut off) when it overflows.
+
+        A stream whose coroutine idles (``direct``) is not woken: the hub calls
+        `flush` once per dispatched batch, which writes straight to the peer.
+        """
         if self.closed:
             return False
         self.frames.append(frame)
@@ -50,8 +56,26 @@ class Subscriber:
         if len(self.frames) > self.max_events or self.queued_bytes > self.max_bytes:
             self.cut_off()
             return False
-        self._wake()
+        if not self.direct:
+            self._wake()
         return True
+
+    def send_now(self, frame: bytes, chunk: bytes) -> bool:
+        """Write *frame* at once if the stream idles with nothing queued (*chunk*: chunked)."""
+        peer = self.peer
+        if self.direct and not self.frames and peer is not None and peer.writable():
+            peer.write_encoded(frame, chunk)
+            return True
+        return False
+
+    def flush(self) -> None:
+        """Write what is queued in one write if the peer takes it now, else wake the stream."""
+        if not self.frames or self.closed:
+            return
+        if self.direct and self.peer is not None and self.peer.writable():
+            self.peer.write(self.take())
+        else:
+            self._wake()
 
     def cut_off(self) -> None:
         """Too slow: drop the backlog and abort the connection, even mid-write."""
@@ -80,9 +104,11 @@ class Subscriber:
         peer = self.peer
         if peer is not None:
             peer.watch(waiter)
+            self.direct = True
         try:
             await waiter
         finally:
+            self.direct = False
             self._waiter = None
             if peer is not None:
                 peer.unwatch(waiter)
