@@ -27,6 +27,7 @@ from bench.fdlimit import raise_fd_limit
 
 STAMP = re.compile(rb'"t":(\d+)')
 CONNECT_CONCURRENCY = 256
+CONNECTIONS_PER_SOURCE_IP = 20_000  # loopback ephemeral ports per (source, destination) pair
 
 
 class Collector:
@@ -87,13 +88,15 @@ async def open_all(host: str, port: int, topic: str, count: int, collector: Coll
     loop = asyncio.get_running_loop()
     gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
 
-    async def one() -> None:
+    async def one(number: int) -> None:
+        source = f"127.0.0.{2 + number // CONNECTIONS_PER_SOURCE_IP}"
         async with gate:
             opened: asyncio.Future[None] = loop.create_future()
-            await loop.create_connection(lambda: Client(request, collector, opened), host, port)
+            await loop.create_connection(lambda: Client(request, collector, opened), host, port,
+                                         local_addr=(source, 0))
             await asyncio.wait_for(opened, 60)
 
-    await asyncio.gather(*(one() for _ in range(count)))
+    await asyncio.gather(*(one(number) for number in range(count)))
 
 
 async def main(host: str, port: int, topic: str, count: int) -> None:
