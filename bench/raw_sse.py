@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import sys
 
+import redis
 import redis.asyncio
 import uvloop
 
@@ -42,11 +43,14 @@ def frame(position: bytes, fields: dict[bytes, bytes]) -> bytes:
 
 
 async def follow(url: str, key: str) -> None:
-    client = redis.asyncio.Redis.from_url(url)
+    client = redis.asyncio.Redis.from_url(url, socket_timeout=None)
     newest = await client.xrevrange(key, count=1)
     last = newest[0][0] if newest else b"0-0"
     while True:
-        reply = await client.xread({key: last}, block=5000, count=1000)
+        try:
+            reply = await client.xread({key: last}, block=5000, count=1000)
+        except (redis.ConnectionError, redis.TimeoutError):
+            continue
         for _stream, entries in reply or []:
             for position, fields in entries:
                 last = position

@@ -202,6 +202,9 @@ def run_one(name: str, count: int, redis_url: str, workdir: Path) -> dict[str, A
                   "sustained": sustained(log, load, server, count)}
         load.stop()
         return result
+    except RuntimeError:
+        print(f"{name} server log tail:\n{(workdir / f'{name}.log').read_text()[-2000:]}")
+        raise
     finally:
         server.stop()
 

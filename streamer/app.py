@@ -28,6 +28,7 @@ from streamer.history import History
 from streamer.hub import Hub
 from streamer.limits import ConnectionLimits
 from streamer.metrics import PROMETHEUS_CONTENT_TYPE, metrics_registry, render, stats_of
+from streamer.redaction import mask_query_tokens
 from streamer.signals import on_shutdown_signal
 
 STATIC = files("streamer") / "static"
@@ -116,4 +117,5 @@ def static_file(name: str, media_type: str) -> Any:
 def get_app() -> StreamerApp:
     settings = load_settings()
     configure_logging(settings, process="streamer")
+    mask_query_tokens()
     return create_app(settings, client=connect_async(settings.require_redis_url()))

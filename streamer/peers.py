@@ -48,17 +48,18 @@ class Peer(Protocol):
 class CyclePeer:
     """uvicorn's request cycle: read its flag, abort its transport."""
 
-    __slots__ = ("_cycle",)
+    __slots__ = ("_cycle", "_direct")
 
     def __init__(self, cycle: Any) -> None:
         self._cycle = cycle
+        self._direct = hasattr(cycle, "chunked_encoding")  # httptools; h11 frames by itself
 
     def gone(self) -> bool:
         return bool(self._cycle.disconnected)
 
     def writable(self) -> bool:
         cycle = self._cycle
-        return not (cycle.disconnected or cycle.flow.write_paused)
+        return self._direct and not (cycle.disconnected or cycle.flow.write_paused)
 
     def write(self, body: bytes) -> None:
         """Write frames straight to the transport, as uvicorn's ``send`` would.

@@ -40,6 +40,10 @@ cors_origins = ["{CORS_ORIGIN}"]
 class Streamers:
     urls: list[str]
     supervisor: Supervisor
+    log_dir: Path
+
+    def logs(self) -> str:
+        return "".join(log.read_text(errors="replace") for log in self.log_dir.glob("*.log"))
 
     def stats(self, number: int = 0) -> dict:
         return httpx.get(f"{self.urls[number]}/stats", timeout=5).json()
@@ -81,7 +85,7 @@ def start_streamers(tmp_path: Path, redis_url: str):
         urls = [f"http://127.0.0.1:{port}" for port in ports]
         for url in urls:
             wait_http_ok(f"{url}/readyz")
-        return Streamers(urls, supervisor)
+        return Streamers(urls, supervisor, tmp_path)
 
     try:
         yield start

@@ -25,7 +25,8 @@ def status_of(url: str, *, topic: str = PRIVATE, **kwargs) -> tuple[int, str | N
 
 
 def test_the_auth_matrix(start_streamers):
-    url = start_streamers(1).urls[0]
+    streamer = start_streamers(1)
+    url = streamer.urls[0]
     right = token(["tenant/acme/#"])
     bearer = {"Authorization": "Bearer " + right}
     cases = {
@@ -50,6 +51,8 @@ def test_the_auth_matrix(start_streamers):
         if cookies:
             client_kwargs["headers"]["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
         assert status_of(url, **kwargs, **client_kwargs) == expected, name
+    assert "access_token=**********" in streamer.logs()
+    assert right not in streamer.logs()
 
 
 def test_private_events_reach_only_granted_streams_and_replay_is_filtered(start_streamers,
