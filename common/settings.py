@@ -27,6 +27,7 @@ from pydantic import (
     SecretStr,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 from common.errors import ConfigError, InvalidTopic
@@ -36,6 +37,7 @@ ENV_PREFIX = "HOOKSTREAM_"
 CONFIG_ENV = "HOOKSTREAM_CONFIG"
 SOURCE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
+JWT_ALGORITHMS = ("HS256", "HS384", "HS512", "RS256", "ES256")
 SourceKind = Literal["standard-webhooks", "airtable", "plain", "github", "stripe", "hmac"]
 
 
@@ -89,9 +91,20 @@ class StreamerSettings(_Section):
     heartbeat_s: float = Field(default=15.0, gt=0, le=300)
     retry_ms: int = Field(default=3_000, ge=0)
     max_connections: int = Field(default=50_000, ge=1)
+    max_connections_per_subject: int = Field(default=100, ge=1)
     buffer_events: int = Field(default=1_000, ge=1)
     buffer_bytes: int = Field(default=1_048_576, ge=1_024)
     cors_origins: CsvList = Field(default_factory=list)
+    jwt_algorithms: CsvList = Field(default_factory=lambda: ["HS256"])
+    jwt_secret: SecretStr | None = None
+    jwt_public_key: str | None = None
+    jwt_claim: str = Field(default="topics", min_length=1)
+    jwt_audience: str | None = None
+    jwt_issuer: str | None = None
+    cookie_name: str = Field(default="hookstream_token", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    replay_batch: int = Field(default=500, ge=1, le=10_000)
+    drain_window_s: float = Field(default=3.0, ge=0, le=600)
+    retry_after_s: int = Field(default=5, ge=1)
 
     @field_validator("public_topics")
     @classmethod
@@ -102,6 +115,26 @@ class StreamerSettings(_Section):
             except InvalidTopic as exc:
                 raise ValueError(str(exc)) from None
         return patterns
+
+    @field_validator("jwt_algorithms")
+    @classmethod
+    def _algorithms_are_supported(cls, algorithms: list[str]) -> list[str]:
+        unknown = set(algorithms) - set(JWT_ALGORITHMS)
+        if unknown or not algorithms:
+            raise ValueError(f"use one or more of {', '.join(JWT_ALGORITHMS)}")
+        return algorithms
+
+    @model_validator(mode="after")
+    def _jwt_keys_match_algorithms(self) -> StreamerSettings:
+        symmetric = any(name.startswith("HS") for name in self.jwt_algorithms)
+        asymmetric = any(not name.startswith("HS") for name in self.jwt_algorithms)
+        if symmetric and asymmetric:
+            raise ValueError("jwt_algorithms: do not mix HS* with RS*/ES* (one key kind)")
+        if self.jwt_secret is not None and asymmetric:
+            raise ValueError("jwt_secret is for HS256; for RS256/ES256 set jwt_public_key")
+        if self.jwt_public_key is not None and symmetric:
+            raise ValueError("jwt_public_key is for RS256/ES256; set jwt_algorithms to match")
+        return self
 
 
 class WorkerSettings(_Section):

@@ -1,12 +1,15 @@
 """Composition root of the streamer.
 
-Served by uvicorn: ``uvicorn --factory streamer.app:get_app``.
+Served by uvicorn: ``uvicorn --factory streamer.app:get_app``. ``/events`` is
+dispatched straight to its bare ASGI endpoint (no middleware wraps its
+``send``); every other route goes through Starlette.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from importlib.resources import files
 from typing import Any
 
@@ -19,36 +22,71 @@ from starlette.routing import Route
 from common.logs import configure_logging
 from common.redis import connect_async
 from common.settings import Settings, load_settings
+from streamer.auth import TokenVerifier
 from streamer.events import EventsEndpoint
+from streamer.history import History
 from streamer.hub import Hub
+from streamer.limits import ConnectionLimits
+from streamer.metrics import PROMETHEUS_CONTENT_TYPE, metrics_registry, render, stats_of
+from streamer.redaction import mask_query_tokens
+from streamer.signals import on_shutdown_signal
 
 STATIC = files("streamer") / "static"
+ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 
 
-def create_app(settings: Settings, *, client: redis.asyncio.Redis) -> Starlette:
+@dataclass
+class StreamerApp:
+    """The ASGI app uvicorn serves: ``/events`` direct, the rest through Starlette."""
+
+    events: EventsEndpoint
+    routes: Starlette
+    hub: Hub
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"] == "/events":
+            await self.events(scope, receive, send)
+        else:
+            await self.routes(scope, receive, send)
+
+
+def create_app(settings: Settings, *, client: redis.asyncio.Redis) -> StreamerApp:
+    config = settings.streamer
+    hub = Hub(client, settings.events.stream_key, heartbeat_s=config.heartbeat_s)
+    limits = ConnectionLimits(max_total=config.max_connections,
+                              max_per_subject=config.max_connections_per_subject,
+                              retry_after_s=config.retry_after_s)
+    history = History(client, settings.events.stream_key, batch=config.replay_batch)
+    events = EventsEndpoint(config, hub=hub, history=history, verifier=TokenVerifier(config),
+                            limits=limits)
+    registry = metrics_registry(hub, limits)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
-        hub = Hub(client, settings.events.stream_key, heartbeat_s=settings.streamer.heartbeat_s)
         await hub.start()
+        restore_signals = on_shutdown_signal(lambda: hub.drain(config.drain_window_s))
         try:
             yield {"hub": hub, "redis": client}
         finally:
+            restore_signals()
             await hub.stop()
             await client.aclose()
 
-    events = EventsEndpoint(public_topics=settings.streamer.public_topics,
-                            retry_ms=settings.streamer.retry_ms,
-                            max_events=settings.streamer.buffer_events,
-                            max_bytes=settings.streamer.buffer_bytes)
+    async def stats(request: Request) -> Response:
+        return JSONResponse(stats_of(hub, limits))
+
+    async def metrics(request: Request) -> Response:
+        return Response(render(registry), media_type=PROMETHEUS_CONTENT_TYPE)
+
     routes = [
-        Route("/events", events),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/stats", stats),
+        Route("/metrics", metrics),
         Route("/client.js", static_file("client.js", "text/javascript")),
         Route("/", static_file("demo.html", "text/html")),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    return StreamerApp(events, Starlette(routes=routes, lifespan=lifespan), hub)
 
 
 async def healthz(request: Request) -> Response:
@@ -56,24 +94,15 @@ async def healthz(request: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
+    if request.state.hub.draining:
+        return JSONResponse({"error": {"code": "draining", "message": "shutting down"}},
+                            status_code=503, headers={"Retry-After": "1"})
     try:
         await request.state.redis.ping()
     except Exception as exc:
         return JSONResponse({"error": {"code": "unavailable", "message": type(exc).__name__}},
                             status_code=503, headers={"Retry-After": "5"})
     return JSONResponse({"status": "ready"})
-
-
-async def stats(request: Request) -> Response:
-    hub: Hub = request.state.hub
-    return JSONResponse({
-        "connections": len(hub.subscribers),
-        "patterns": hub.index.counts_by_pattern(),
-        "events": hub.stats.events,
-        "deliveries": hub.stats.deliveries,
-        "drops": hub.stats.drops,
-        "position": hub.last_position,
-    })
 
 
 def static_file(name: str, media_type: str) -> Any:
@@ -85,7 +114,8 @@ def static_file(name: str, media_type: str) -> Any:
     return serve
 
 
-def get_app() -> Starlette:
+def get_app() -> StreamerApp:
     settings = load_settings()
     configure_logging(settings, process="streamer")
+    mask_query_tokens()
     return create_app(settings, client=connect_async(settings.require_redis_url()))

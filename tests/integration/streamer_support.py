@@ -1,0 +1,95 @@
+"""Real streamer processes (uvicorn) for the streamer's integration tests."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import jwt
+import pytest
+import redis
+
+from common.events import Event
+from common.publishing import EventLog
+from common.settings import EventLogSettings
+from hookstream import processes
+from hookstream.embedded import free_port
+from hookstream.supervisor import Supervisor, wait_http_ok
+
+JWT_SECRET = "integration-secret-0123456789abcdef"
+CORS_ORIGIN = "https://app.example"
+
+STREAMER_CONFIG = f"""
+log_format = "json"
+[streamer]
+public_topics = ["public/#"]
+heartbeat_s = 1
+jwt_secret = "{JWT_SECRET}"
+buffer_events = 50
+buffer_bytes = 262144
+max_connections_per_subject = 2
+drain_window_s = 1.5
+cors_origins = ["{CORS_ORIGIN}"]
+"""
+
+
+@dataclass
+class Streamers:
+    urls: list[str]
+    supervisor: Supervisor
+    log_dir: Path
+
+    def logs(self) -> str:
+        return "".join(log.read_text(errors="replace") for log in self.log_dir.glob("*.log"))
+
+    def stats(self, number: int = 0) -> dict:
+        return httpx.get(f"{self.urls[number]}/stats", timeout=5).json()
+
+    def wait_stats(self, predicate, *, number: int = 0, timeout_s: float = 15.0) -> dict:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            stats = self.stats(number)
+            if predicate(stats) or time.monotonic() > deadline:
+                return stats
+            time.sleep(0.1)
+
+
+def token(topics, *, sub: str = "user-1", ttl_s: float = 600, secret: str = JWT_SECRET) -> str:
+    claims = {"sub": sub, "topics": topics, "exp": int(time.time() + ttl_s)}
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+def publisher(redis_url: str, *, max_len: int = 100_000) -> EventLog:
+    return EventLog(redis.Redis.from_url(redis_url), EventLogSettings(max_len=max_len))
+
+
+def publish(log: EventLog, topic: str, n: int, *, kind: str = "test.event") -> str:
+    return log.publish(Event(topic=topic, type=kind, data={"n": n}, source="test")).position
+
+
+@pytest.fixture
+def start_streamers(tmp_path: Path, redis_url: str):
+    config = tmp_path / "streamer.toml"
+    config.write_text(STREAMER_CONFIG)
+    env = {key: value for key, value in os.environ.items() if not key.startswith("HOOKSTREAM_")}
+    env.update(HOOKSTREAM_CONFIG=str(config), HOOKSTREAM_REDIS_URL=redis_url)
+    supervisor = Supervisor(env, log_dir=str(tmp_path), restart=False)
+
+    def start(count: int = 1) -> Streamers:
+        ports = [free_port() for _ in range(count)]
+        for number, port in enumerate(ports):
+            supervisor.start(f"streamer{number}", processes.streamer(port))
+        urls = [f"http://127.0.0.1:{port}" for port in ports]
+        for url in urls:
+            wait_http_ok(f"{url}/readyz")
+        return Streamers(urls, supervisor, tmp_path)
+
+    try:
+        yield start
+    finally:
+        supervisor.stop()
+        for log in sorted(tmp_path.glob("*.log")):
+            print(f"----- {log.name} (tail) -----\n{log.read_text(errors='replace')[-3000:]}")
