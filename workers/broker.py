@@ -8,6 +8,7 @@ logging for the process and installs hookstream's Redis broker
 from __future__ import annotations
 
 import dramatiq
+from dramatiq.middleware import Retries
 
 from common.logs import configure_logging
 from common.settings import load_settings
@@ -17,5 +18,6 @@ from workers.wakeup import build_broker
 settings = load_settings()
 configure_logging(settings, process="worker")
 broker = build_broker(settings)
-broker.add_middleware(DeadLetterReasons())
+# dramatiq runs after-hooks last-added first: before Retries = after it has failed the message.
+broker.add_middleware(DeadLetterReasons(), before=Retries)
 dramatiq.set_broker(broker)
