@@ -69,9 +69,9 @@ def _list(store: DeadLetters, queue: str | None) -> int:
     if not letters:
         print("no dead letters")
         return 0
-    rows = [("ID", "QUEUE", "ACTOR", "DEAD AT (UTC)", "RETRIES", "ERROR")]
+    rows = [("ID", "QUEUE", "ACTOR", "DEAD AT (UTC)", "ATTEMPTS", "ERROR")]
     rows += [(letter.id, letter.queue, letter.message.actor_name, _when(letter.dead_at_ms),
-              str(letter.retries), _short(redact_text(letter.error))) for letter in letters]
+              str(letter.attempts), _short(redact_text(letter.error))) for letter in letters]
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
@@ -89,7 +89,7 @@ def describe(letter: DeadLetter) -> str:
         f"actor       {message.actor_name}",
         f"message id  {message.message_id}",
         f"dead at     {_when(letter.dead_at_ms)} UTC",
-        f"retries     {letter.retries}",
+        f"attempts    {letter.attempts}",
         f"error       {redact_text(letter.error)}",
         "args",
         _indent(orjson.dumps([redact(_parsed(arg)) for arg in message.args],

@@ -44,8 +44,9 @@ class DeadLetter:
         return str(reason.get("error", "")) or _last_line(self.message.options.get("traceback"))
 
     @property
-    def retries(self) -> int:
-        return int(self.message.options.get("retries", 0))
+    def attempts(self) -> int:
+        reason = self.message.options.get("dead_letter") or {}
+        return int(reason.get("attempts", self.message.options.get("retries", 0)))
 
 
 class DeadLetters:
@@ -127,8 +128,17 @@ class DeadLetterReasons(Middleware):
             lines = traceback.format_exception(exception, limit=TRACEBACK_LINES)
             message.options["dead_letter"] = {
                 "error": f"{type(exception).__name__}: {exception}"[:REASON_CHARS],
+                "attempts": _attempts(broker, message, exception),
                 "traceback": "".join(lines)[-4_000:],
             }
+
+
+def _attempts(broker: Broker, message: MessageProxy, exception: BaseException) -> int:
+    """Retries counts every failure but one it was told to throw (a permanent one)."""
+    throws = message.options.get("throws") or broker.get_actor(message.actor_name).options.get(
+        "throws")
+    thrown = throws is not None and isinstance(exception, throws)
+    return int(message.options.get("retries", 0)) + int(thrown)
 
 
 def _last_line(text: object) -> str:

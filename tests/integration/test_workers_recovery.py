@@ -172,7 +172,7 @@ def test_permanent_failure_is_dead_lettered_and_replay_delivers_it(cluster, demo
         listing = capsys.readouterr().out
         assert "process_delivery" in listing and "TemplateError" in listing
         letter_id = listing.splitlines()[1].split()[0]
-        assert listing.splitlines()[1].split()[5] == "0"  # no retries: permanent
+        assert listing.splitlines()[1].split()[5] == "1"  # one attempt: permanent
         assert main(["dlq", "show", letter_id[:8]]) == 0
         shown = capsys.readouterr().out
         assert event_id in shown and '"order.paid"' in shown
