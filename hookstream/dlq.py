@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import sys
 from datetime import UTC, datetime
 from typing import Any
 
@@ -57,7 +58,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
 
 def _targets(store: DeadLetters, args: argparse.Namespace) -> list[DeadLetter] | None:
     if args.all == bool(args.id):
-        print(f"hookstream dlq {args.dlq_action}: give an id or --all (not both)")
+        print(f"hookstream dlq {args.dlq_action}: give an id or --all (not both)", file=sys.stderr)
         return None
     if args.all:
         return store.entries(queue=args.queue, limit=-1)

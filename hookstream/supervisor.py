@@ -92,9 +92,10 @@ class Supervisor:
     def _schedule_restart(self, child: Child, process: subprocess.Popen[bytes],
                           now: float) -> None:
         _signal_group(process.pid, signal.SIGTERM)  # orphans of a killed leader
-        stable = now - child.started_at >= STABLE_AFTER_S
-        child.delay_s = RESTART_DELAY_S if stable else min(child.delay_s * 2, MAX_RESTART_DELAY_S)
-        child.restart_at = now + (RESTART_DELAY_S if stable else child.delay_s)
+        if now - child.started_at >= STABLE_AFTER_S:
+            child.delay_s = RESTART_DELAY_S
+        child.restart_at = now + child.delay_s
+        child.delay_s = min(child.delay_s * 2, MAX_RESTART_DELAY_S)  # if it dies young again
         print(f"supervisor: {child.name} (pid {process.pid}) exited with {process.returncode}; "
               f"restarting in {child.restart_at - now:.1f} s", file=sys.stderr, flush=True)
 

@@ -3,9 +3,10 @@
 Its loop, per call of ``__next__`` (dramatiq's ConsumerThread calls it forever):
 
 1. hand out a message fetched earlier, if any;
-2. with room under the prefetch limit, fetch (one script call: `scripts.FETCH`);
+2. with room under the prefetch limit, fetch (one script call: `scripts.FETCH`),
+   unless the last fetch found the queue empty and nothing woke us since;
 3. otherwise wait, and return None so the thread can move due delayed messages:
-   - no room: on a local condition that acks signal, until half the room is back;
+   - no room: on a local condition that acks signal, until a quarter of it is back;
    - room: a blocking pop on the queue's wake-up list (and this consumer's own
      interrupt list) for at most ``wake_timeout_s``, or until the earliest eta
      of a delayed message it holds comes due.
@@ -47,22 +48,33 @@ class WakeupConsumer(_RedisConsumer):
         self.wakeup_broker = broker
         self._cache: deque[bytes] = deque()
         self._room_back = threading.Condition()
-        self._refill_at = max(1, prefetch // 2)
+        self._refill_at = max(1, prefetch // 4)
         self._etas: dict[str, int] = {}
+        self._drained = False
         self._wait_keys = [wake_key(broker.namespace, queue_name),
                            keys.interrupt_key(broker.namespace, broker.broker_id, queue_name)]
 
     def __next__(self) -> MessageProxy | None:
         try:
-            if not self._cache and self._room() > 0 and not self.wakeup_broker.draining:
-                self._cache.extend(
-                    self.wakeup_broker.fetch(self.queue_name, min(self._room(), MAX_FETCH)))
+            if not self._cache and self._may_fetch():
+                self._fetch()
             if self._cache:
                 return self._take()
             self._wait()
+            self._drained = False  # woken (or timed out): worth a fetch
             return None
         except (redis.ConnectionError, redis.TimeoutError) as exc:
             raise _closed(exc) from None
+
+    def _may_fetch(self) -> bool:
+        return not self._drained and self._room() > 0 and not self.wakeup_broker.draining
+
+    def _fetch(self) -> None:
+        wanted = min(self._room(), MAX_FETCH)
+        fetched = self.wakeup_broker.fetch(self.queue_name, wanted)
+        # Fewer than asked: the queue is empty, so the next message brings a wake token.
+        self._drained = len(fetched) < wanted
+        self._cache.extend(fetched)
 
     @property
     def outstanding_message_count(self) -> int:
