@@ -105,6 +105,7 @@ class WakeupConsumer(_RedisConsumer):
 
     def close(self) -> None:
         """Give back messages fetched but never handed out."""
+        self.wakeup_broker.forget(self)
         leftovers = [Message.decode(data) for data in self._cache]
         self._cache.clear()
         try:
@@ -124,6 +125,14 @@ class WakeupConsumer(_RedisConsumer):
         room: int = self.prefetch - self.outstanding_message_count
         return room
 
+    def interrupt(self) -> None:
+        """Wake this consumer from a wait for room (the broker is draining)."""
+        with self._room_back:
+            self._room_back.notify_all()
+
+    def _may_refill(self) -> bool:
+        return self.wakeup_broker.draining or self._room() >= self._refill_at
+
     def _released(self, message: MessageProxy) -> None:
         self._etas.pop(message.options.get("redis_message_id", ""), None)
         with self._room_back:
@@ -142,7 +151,7 @@ class WakeupConsumer(_RedisConsumer):
             wait_s = min(wait_s, due_in_s)
         if self._room() <= 0:
             with self._room_back:
-                self._room_back.wait_for(lambda: self._room() >= self._refill_at, timeout=wait_s)
+                self._room_back.wait_for(self._may_refill, timeout=wait_s)
             return
         self.wakeup_broker.blocking_client.blpop(self._wait_keys, timeout=max(wait_s, MIN_BLOCK_S))
 

@@ -112,7 +112,14 @@ class WakeupBroker(RedisBroker):
     def drain(self) -> None:
         """Stop fetching and wake every blocked consumer: the worker is shutting down."""
         self._draining.set()
+        for consumer in list(self._consumers):
+            consumer.interrupt()
         self.interrupt(consumer.queue_name for consumer in self._consumers)
+
+    def forget(self, consumer: WakeupConsumer) -> None:
+        """A closed consumer (dramatiq makes a new one after a connection error)."""
+        if consumer in self._consumers:
+            self._consumers.remove(consumer)
 
     def close(self) -> None:
         self.heartbeat.stop()

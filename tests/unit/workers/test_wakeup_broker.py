@@ -155,3 +155,15 @@ def test_consuming_process_heartbeats_while_idle(make_broker, redis_client):
             return
         threading.Event().wait(0.02)
     raise AssertionError("no heartbeat")
+
+
+def test_drain_also_wakes_a_consumer_waiting_for_room(make_broker):
+    broker = make_broker(wake_timeout_s=120)
+    broker.declare_queue("q")
+    broker.enqueue(message_on("q"))
+    consumer = broker.consume("q", prefetch=1)
+    next_message(consumer)  # the only slot is taken and never acked
+    thread, _ = in_thread(lambda: next(consumer))
+    broker.drain()
+    thread.join(timeout=20)
+    assert not thread.is_alive(), "drain did not interrupt the wait for room"
