@@ -7,18 +7,19 @@ import json
 import os
 import signal
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 import redis
+from standardwebhooks.webhooks import Webhook
 
 from hookstream import processes
 from hookstream.cli import main
 from hookstream.embedded import free_port
 from hookstream.supervisor import Supervisor, wait_http_ok
 from tests.integration.conftest import STREAM_KEY, config_text
-from tests.integration.test_pipeline import official_signed
 from tests.sse_client import SseReader
 
 pytestmark = pytest.mark.integration
@@ -29,6 +30,13 @@ FAST_RECOVERY = {
     "HOOKSTREAM_WORKERS__SCHEDULE__JANITOR": "0.5",
 }
 WORKER_MODULES = ("workers.actors", "tests.integration.crashing")
+
+
+def official_signed(secret: str, body: bytes, msg_id: str) -> dict[str, str]:
+    now = datetime.now(UTC)
+    return {"webhook-id": msg_id, "webhook-timestamp": str(int(now.timestamp())),
+            "webhook-signature": Webhook(secret).sign(msg_id, now, body.decode()),
+            "content-type": "application/json"}
 
 
 def runs_key(event_id: str) -> str:  # as written by tests/integration/crashing.py
