@@ -137,13 +137,52 @@ class StreamerSettings(_Section):
         return self
 
 
-class WorkerSettings(_Section):
-    """Dramatiq workers, ``[workers]``."""
+KEY_PART = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 
-    namespace: str = "hookstream"
-    queue: str = "deliveries"
-    max_retries: int = Field(default=10, ge=0)
+
+class ActorSettings(_Section):
+    """Retry and time-limit policy of one actor, ``[workers.actors.NAME]``; unset = [workers]."""
+
+    max_retries: int | None = Field(default=None, ge=0, le=1_000)
+    time_limit_s: float | None = Field(default=None, gt=0)
+    min_backoff_s: float | None = Field(default=None, gt=0)
+    max_backoff_s: float | None = Field(default=None, gt=0, le=7 * 86_400)
+
+
+class ScheduleSettings(_Section):
+    """How often the scheduler runs each periodic job, in seconds, ``[workers.schedule]``."""
+
+    janitor: float = Field(default=1.0, gt=0, le=60)
+    trim_event_log: float = Field(default=300.0, gt=0)
+
+
+class WorkerSettings(_Section):
+    """Dramatiq workers and the scheduler, ``[workers]``."""
+
+    namespace: str = Field(default="hookstream", pattern=KEY_PART)
+    queue: str = Field(default="deliveries", pattern=KEY_PART)
+    periodic_queue: str = Field(default="periodic", pattern=KEY_PART)
+    max_retries: int = Field(default=10, ge=0, le=1_000)
     time_limit_s: float = Field(default=60.0, gt=0)
+    min_backoff_s: float = Field(default=1.0, gt=0)
+    max_backoff_s: float = Field(default=300.0, gt=0, le=7 * 86_400)
+    actors: dict[str, ActorSettings] = Field(default_factory=dict)
+    heartbeat_timeout_s: float = Field(default=10.0, ge=1, le=3_600)
+    heartbeat_interval_s: float = Field(default=2.5, gt=0)
+    wake_timeout_s: float = Field(default=30.0, gt=0, le=300)
+    dead_letter_ttl_s: int = Field(default=7 * 86_400, ge=60)
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    scheduler_lock_ttl_s: float = Field(default=10.0, ge=1, le=300)
+    metrics_port: int | None = Field(default=None, ge=1, le=65_535)
+
+    @model_validator(mode="after")
+    def _heartbeats_beat_the_timeout(self) -> WorkerSettings:
+        if self.heartbeat_interval_s * 2 > self.heartbeat_timeout_s:
+            raise ValueError("heartbeat_interval_s must be at most half of heartbeat_timeout_s, "
+                             "or live workers are taken for dead")
+        if self.min_backoff_s > self.max_backoff_s:
+            raise ValueError("min_backoff_s must not exceed max_backoff_s")
+        return self
 
 
 class Settings(_Section):

@@ -11,7 +11,7 @@ import orjson
 
 from common.errors import ConfigError
 from common.settings import load_settings
-from hookstream import processes
+from hookstream import dlq, processes
 
 DEFAULT_STATE_DIR = ".hookstream"
 
@@ -32,6 +32,16 @@ def _parser() -> argparse.ArgumentParser:
     send.add_argument("--url", default="http://127.0.0.1:8000", help="ingress base URL")
 
     commands.add_parser("check-config", help="load the configuration and report problems")
+
+    worker = commands.add_parser("worker", help="run supervised dramatiq worker processes")
+    worker.add_argument("--processes", "-p", type=int, default=2, help="worker processes")
+    worker.add_argument("--threads", "-t", type=int, default=4, help="threads per process")
+    worker.add_argument("--shutdown-timeout-s", type=float, default=30.0,
+                        help="how long running jobs may take to finish on SIGTERM")
+    worker.add_argument("modules", nargs="*", default=["workers.actors"],
+                        help="actor modules (default: workers.actors)")
+    commands.add_parser("scheduler", help="run the periodic-job scheduler (one fires at a time)")
+    dlq.add_parser(commands)
     return parser
 
 
@@ -52,10 +62,35 @@ def _dispatch(args: argparse.Namespace) -> int:
         return run_dev(state_dir=args.state_dir, ports=ports, demo=not args.no_demo)
     if args.command == "send":
         return _send(args)
+    if args.command in ("worker", "scheduler", "dlq"):
+        return _operate(args)
     settings = load_settings(_env_with_dev_config())
     print(f"configuration OK: {len(settings.sources)} source(s): "
           f"{', '.join(sorted(settings.sources)) or 'none'}")
     return 0
+
+
+def _operate(args: argparse.Namespace) -> int:
+    if args.command == "scheduler":
+        from workers.scheduler import main as run_scheduler
+
+        return run_scheduler()
+    settings = load_settings(_env_with_dev_config())
+    if args.command == "dlq":
+        from workers.errors import DeadLetterNotFound
+
+        try:
+            return dlq.run(settings, args)
+        except DeadLetterNotFound as exc:
+            print(f"hookstream dlq: {exc}", file=sys.stderr)
+            return 1
+    if args.processes < 1 or args.threads < 1:
+        print("hookstream worker: --processes and --threads must be at least 1", file=sys.stderr)
+        return 2
+    from hookstream.workerpool import run_workers
+
+    return run_workers(settings, processes=args.processes, threads=args.threads,
+                       modules=args.modules, shutdown_timeout_s=args.shutdown_timeout_s)
 
 
 def _env_with_dev_config() -> dict[str, str]:

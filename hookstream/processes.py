@@ -1,4 +1,4 @@
-"""The three process types, as the command lines the Procfile, `hookstream dev` and the
+"""The process types, as the command lines the Procfile, `hookstream dev` and the
 integration tests all run. Each names its composition root and nothing else."""
 
 from __future__ import annotations
@@ -21,9 +21,16 @@ def ingress(port: int, *, host: str = "127.0.0.1", workers: int = 2, threads: in
             "api.app:get_app()"]
 
 
-def worker(*, processes: int = 1, threads: int = 4) -> list[str]:
-    return [sys.executable, "-m", "dramatiq", "--processes", str(processes),
-            "--threads", str(threads), "workers.actors"]
+def worker(*, processes: int = 1, threads: int = 4,
+           modules: tuple[str, ...] = ("workers.actors",)) -> list[str]:
+    """Supervised dramatiq processes (`hookstream worker`): a dead one is restarted alone."""
+    return [sys.executable, "-m", "hookstream.cli", "worker", "--processes", str(processes),
+            "--threads", str(threads), *modules]
+
+
+def scheduler() -> list[str]:
+    """The periodic-job scheduler (`hookstream scheduler`); a Redis lease keeps it single."""
+    return [sys.executable, "-m", "hookstream.cli", "scheduler"]
 
 
 def streamer(port: int, *, host: str = "127.0.0.1", graceful_timeout_s: int = 5) -> list[str]:
@@ -33,5 +40,5 @@ def streamer(port: int, *, host: str = "127.0.0.1", graceful_timeout_s: int = 5)
 
 
 def all_processes(ports: Ports) -> dict[str, list[str]]:
-    return {"ingress": ingress(ports.ingress), "worker": worker(),
+    return {"ingress": ingress(ports.ingress), "worker": worker(), "scheduler": scheduler(),
             "streamer": streamer(ports.streamer)}

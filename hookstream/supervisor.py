@@ -1,7 +1,11 @@
-"""Start, watch and stop child processes: used by `hookstream dev` and the integration tests.
+"""Start, watch, restart and stop child processes: `hookstream dev`, `hookstream worker`, tests.
 
-A child that exits on its own is restarted (with a short back-off) until
-`stop()` is called; `stop()` sends SIGTERM, waits, then SIGKILLs stragglers.
+A child that exits on its own is restarted until `stop()` is called, after a
+back-off that doubles while it keeps dying young (`RESTART_DELAY_S` up to
+`MAX_RESTART_DELAY_S`, reset once it has run `STABLE_AFTER_S`); before the
+restart, whatever its process group left behind gets SIGTERM. `stop()` sends
+SIGTERM to each child (its own graceful shutdown signals the rest of its
+tree), waits, then SIGKILLs the group of any straggler.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ import contextlib
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -19,6 +24,9 @@ from typing import IO
 import httpx
 
 RESTART_DELAY_S = 0.5
+MAX_RESTART_DELAY_S = 30.0
+STABLE_AFTER_S = 10.0
+WATCH_INTERVAL_S = 0.1
 
 
 @dataclass
@@ -27,6 +35,9 @@ class Child:
     argv: Sequence[str]
     process: subprocess.Popen[bytes] | None = None
     restarts: int = 0
+    started_at: float = 0.0
+    restart_at: float | None = None
+    delay_s: float = RESTART_DELAY_S
     log: IO[bytes] | None = field(default=None, repr=False)
 
 
@@ -39,6 +50,7 @@ class Supervisor:
         self._restart = restart
         self.children: dict[str, Child] = {}
         self._stopping = threading.Event()
+        self._lock = threading.Lock()
         self._watcher: threading.Thread | None = None
 
     def start(self, name: str, argv: Sequence[str]) -> Child:
@@ -53,30 +65,54 @@ class Supervisor:
         return child
 
     def _spawn(self, child: Child) -> None:
+        child.started_at = time.monotonic()
+        child.restart_at = None
         child.process = subprocess.Popen(
             child.argv, env=self._env, cwd=self._cwd, stdout=child.log, stderr=child.log,
             start_new_session=True)
 
     def _watch(self) -> None:
-        while not self._stopping.wait(0.2):
-            for child in list(self.children.values()):
-                exited = child.process is not None and child.process.poll() is not None
-                if exited and not self._stopping.is_set():
-                    time.sleep(RESTART_DELAY_S)
+        while not self._stopping.wait(WATCH_INTERVAL_S):
+            with self._lock:
+                for child in list(self.children.values()):
                     if not self._stopping.is_set():
-                        child.restarts += 1
-                        self._spawn(child)
+                        self._tend(child)
 
-    def signal(self, name: str, signum: int) -> None:
+    def _tend(self, child: Child) -> None:
+        process = child.process
+        if process is None or process.poll() is None:
+            return
+        now = time.monotonic()
+        if child.restart_at is None:
+            self._schedule_restart(child, process, now)
+        elif now >= child.restart_at:
+            child.restarts += 1
+            self._spawn(child)
+
+    def _schedule_restart(self, child: Child, process: subprocess.Popen[bytes],
+                          now: float) -> None:
+        _signal_group(process.pid, signal.SIGTERM)  # orphans of a killed leader
+        if now - child.started_at >= STABLE_AFTER_S:
+            child.delay_s = RESTART_DELAY_S
+        child.restart_at = now + child.delay_s
+        child.delay_s = min(child.delay_s * 2, MAX_RESTART_DELAY_S)  # if it dies young again
+        print(f"supervisor: {child.name} (pid {process.pid}) exited with {process.returncode}; "
+              f"restarting in {child.restart_at - now:.1f} s", file=sys.stderr, flush=True)
+
+    def signal(self, name: str, signum: int, *, group: bool = True) -> None:
         process = self.children[name].process
         if process is not None and process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signum)
+            if group:
+                _signal_group(process.pid, signum)
+            else:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(process.pid, signum)
 
     def stop(self, *, timeout_s: float = 10.0) -> None:
         self._stopping.set()
-        for name in self.children:
-            self.signal(name, signal.SIGTERM)
+        with self._lock:
+            for name in self.children:
+                self.signal(name, signal.SIGTERM, group=False)
         deadline = time.monotonic() + timeout_s
         for child in self.children.values():
             if child.process is None:
@@ -84,11 +120,16 @@ class Supervisor:
             try:
                 child.process.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(child.process.pid, signal.SIGKILL)
+                _signal_group(child.process.pid, signal.SIGKILL)
                 child.process.wait()
+            _signal_group(child.process.pid, signal.SIGKILL)  # whatever it left behind
             if child.log:
                 child.log.close()
+
+
+def _signal_group(pgid: int, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signum)
 
 
 def wait_http_ok(url: str, *, timeout_s: float = 30.0) -> None:

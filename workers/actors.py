@@ -1,7 +1,10 @@
 """Actors. Messages carry small JSON-native arguments; actors are idempotent.
 
 A delivery's event id derives from the sender's delivery id and the event log
-drops ids it has already appended, so a job that runs twice publishes once.
+drops ids it has already appended, so a job that runs twice (a retry, a
+redelivery after a crash) publishes once. Each actor's retries and time limit
+come from `workers.policies`; what it raises is classified (`workers.errors`)
+into transient (retried with back-off) and permanent (dead-lettered at once).
 """
 
 from __future__ import annotations
@@ -9,32 +12,37 @@ from __future__ import annotations
 from functools import cache
 
 import dramatiq
+import redis
 import structlog
 
-from common.errors import ConfigError, InvalidTopic, TemplateError
-from common.events import InvalidEvent
+from common.errors import ConfigError
 from common.publishing import EventLog
 from common.redis import connect
 from workers import broker as broker_module
+from workers import maintenance
 from workers.deliveries import event_from_delivery
+from workers.errors import classified
+from workers.policies import actor_options, check_actor_names
 
 log = structlog.get_logger(__name__)
 settings = broker_module.settings
-PERMANENT = (TemplateError, InvalidEvent, InvalidTopic, ConfigError, ValueError)
+broker = broker_module.broker
+
+
+@cache
+def redis_client() -> redis.Redis:
+    """This process's Redis client for actor work, made on first use (after any fork)."""
+    return connect(settings.require_redis_url())
 
 
 @cache
 def event_log() -> EventLog:
-    """This process's event log client, made on first use (after any fork)."""
-    return EventLog(connect(settings.require_redis_url()), settings.events)
+    return EventLog(redis_client(), settings.events)
 
 
-@dramatiq.actor(
-    queue_name=settings.workers.queue,
-    max_retries=settings.workers.max_retries,
-    time_limit=int(settings.workers.time_limit_s * 1000),
-    throws=PERMANENT,
-)
+@dramatiq.actor(queue_name=settings.workers.queue,
+                **actor_options(settings.workers, "process_delivery"))
+@classified
 def process_delivery(source: str, event_id: str, body: str, received_at_ms: int) -> None:
     structlog.contextvars.bind_contextvars(source=source, event_id=event_id)
     try:
@@ -47,3 +55,15 @@ def process_delivery(source: str, event_id: str, body: str, received_at_ms: int)
                  duplicate=published.duplicate, received_at_ms=received_at_ms)
     finally:
         structlog.contextvars.unbind_contextvars("source", "event_id")
+
+
+@dramatiq.actor(queue_name=settings.workers.periodic_queue,
+                **actor_options(settings.workers, "trim_event_log"))
+@classified
+def trim_event_log() -> None:
+    """Periodic: keep the event log within its age and length limits when idle."""
+    trimmed = maintenance.trim_event_log(redis_client(), settings.events)
+    log.info("event_log.trimmed", entries=trimmed)
+
+
+check_actor_names(settings.workers, broker.actors)

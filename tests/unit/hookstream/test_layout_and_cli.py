@@ -12,9 +12,10 @@ ROOT = Path(__file__).resolve().parents[3]
 def test_procfile_names_each_process_type_and_its_root():
     lines = dict(line.split(": ", 1) for line in (ROOT / "Procfile").read_text().splitlines()
                  if line.strip())
-    assert set(lines) == {"ingress", "worker", "streamer"}
+    assert set(lines) == {"ingress", "worker", "scheduler", "streamer"}
     assert "api.app:get_app()" in lines["ingress"]
     assert "workers.actors" in lines["worker"]
+    assert lines["scheduler"] == "hookstream scheduler"
     assert "streamer.app:get_app" in lines["streamer"]
 
 

@@ -1,0 +1,72 @@
+"""Lease and scheduler on a real Valkey: one scheduler fires, however many run."""
+
+from workers.leases import LOST, Lease
+from workers.periodic import PeriodicJob, periodic_jobs
+from workers.scheduler import Scheduler, create_scheduler
+
+LOCK, SCHEDULE = "hookstream:__scheduler__", "hookstream:__schedule__"
+
+
+def lease(client, holder, ttl_s=10):
+    return Lease(client, LOCK, holder=holder, ttl_s=ttl_s)
+
+
+def test_only_one_holder_at_a_time_and_fences_grow(redis_client):
+    first, second = lease(redis_client, "a"), lease(redis_client, "b")
+    assert first.acquire() and not second.acquire()
+    assert redis_client.get(LOCK) == b"a/1"
+    first.release()
+    assert second.acquire()
+    assert redis_client.get(LOCK) == b"b/2"
+    assert first.renew() is False
+
+
+def test_a_holder_that_lost_its_lease_cannot_fire(redis_client):
+    holder = lease(redis_client, "a")
+    assert holder.acquire()
+    assert holder.claim(SCHEDULE, "job", 60) == 0
+    assert 0 < holder.claim(SCHEDULE, "job", 60) <= 60_000  # not due again yet
+    redis_client.set(LOCK, "someone-else/9")
+    assert holder.claim(SCHEDULE, "job", 0.001) == LOST
+    assert not holder.held
+
+
+def test_two_schedulers_fire_each_job_once_per_interval(redis_client):
+    fired = []
+    jobs = [PeriodicJob("tick", 3600, lambda: fired.append("tick"))]
+    schedulers = [Scheduler(lease(redis_client, name), SCHEDULE, jobs, lease_ttl_s=10)
+                  for name in ("a", "b")]
+    for _ in range(5):
+        for scheduler in schedulers:
+            scheduler.step()
+    assert fired == ["tick"]
+
+
+def test_a_standby_takes_over_when_the_lease_expires(redis_client):
+    fired = []
+    jobs = [PeriodicJob("tick", 0.001, lambda: fired.append(1))]
+    leader = Scheduler(lease(redis_client, "a"), SCHEDULE, jobs, lease_ttl_s=10)
+    standby = Scheduler(lease(redis_client, "b"), SCHEDULE, jobs, lease_ttl_s=10)
+    leader.step(), leader.step(), standby.step()
+    assert fired and standby.fired["tick"] == 0
+    redis_client.delete(LOCK)  # the leader died; its lease ran out
+    standby.step(), standby.step()
+    assert standby.fired["tick"] == 1
+
+
+def test_every_scheduled_job_needs_a_registered_run(make_settings):
+    import pytest
+
+    from common.errors import ConfigError
+    from common.settings import ScheduleSettings
+
+    with pytest.raises(ConfigError, match=r"workers\.schedule\.trim_event_log"):
+        periodic_jobs(ScheduleSettings(), {"janitor": lambda: None})
+
+
+def test_create_scheduler_registers_the_janitor(make_settings, redis_url, redis_client):
+    settings = make_settings(redis_url=redis_url)
+    scheduler = create_scheduler(settings, client=redis_client, queues=["deliveries"],
+                                 runs={"trim_event_log": lambda: None})
+    scheduler.step(), scheduler.step()
+    assert scheduler.fired == {"janitor": 1, "trim_event_log": 1}

@@ -1,0 +1,164 @@
+"""`WakeupConsumer`: a dramatiq Redis consumer that waits on Redis instead of polling.
+
+Its loop, per call of ``__next__`` (dramatiq's ConsumerThread calls it forever):
+
+1. hand out a message fetched earlier, if any;
+2. with room under the prefetch limit, fetch (one script call: `scripts.FETCH`),
+   unless the last fetch found the queue empty and nothing woke us since;
+3. otherwise wait, and return None so the thread can move due delayed messages:
+   - no room: on a local condition that acks signal, until a quarter of it is back;
+   - room: a blocking pop on the queue's wake-up list (and this consumer's own
+     interrupt list) for at most ``wake_timeout_s``, or until the earliest eta
+     of a delayed message it holds comes due.
+
+An enqueue anywhere pushes a token, so an idle consumer wakes within a round
+trip; a missing token costs at most ``wake_timeout_s``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+import redis
+from dramatiq.broker import MessageProxy
+from dramatiq.brokers.redis import _RedisConsumer
+from dramatiq.common import current_millis
+from dramatiq.errors import ConnectionClosed
+from dramatiq.message import Message
+
+from common.queueing import wake_key
+from workers import keys
+
+if TYPE_CHECKING:
+    from workers.wakeup import WakeupBroker
+
+MAX_FETCH = 1_000
+DRAIN_POLL_S = 0.05
+MIN_BLOCK_S = 0.001
+
+
+class WakeupConsumer(_RedisConsumer):
+    def __init__(self, broker: WakeupBroker, queue_name: str, prefetch: int,
+                 timeout: int) -> None:
+        super().__init__(broker, queue_name, prefetch, timeout)  # type: ignore[no-untyped-call]
+        self.wakeup_broker = broker
+        self._cache: deque[bytes] = deque()
+        self._room_back = threading.Condition()
+        self._refill_at = max(1, prefetch // 4)
+        self._etas: dict[str, int] = {}
+        self._drained = False
+        self._wait_keys = [wake_key(broker.namespace, queue_name),
+                           keys.interrupt_key(broker.namespace, broker.broker_id, queue_name)]
+
+    def __next__(self) -> MessageProxy | None:
+        try:
+            if not self._cache and self._may_fetch():
+                self._fetch()
+            if self._cache:
+                return self._take()
+            self._wait()
+            self._drained = False  # woken (or timed out): worth a fetch
+            return None
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            raise _closed(exc) from None
+
+    def _may_fetch(self) -> bool:
+        return not self._drained and self._room() > 0 and not self.wakeup_broker.draining
+
+    def _fetch(self) -> None:
+        wanted = min(self._room(), MAX_FETCH)
+        fetched = self.wakeup_broker.fetch(self.queue_name, wanted)
+        # Fewer than asked: the queue is empty, so the next message brings a wake token.
+        self._drained = len(fetched) < wanted
+        self._cache.extend(fetched)
+
+    @property
+    def outstanding_message_count(self) -> int:
+        return len(self.queued_message_ids) + len(self._cache)
+
+    def ack(self, message: MessageProxy) -> None:
+        try:
+            super().ack(message)  # type: ignore[no-untyped-call]
+        finally:
+            self._released(message)
+
+    def nack(self, message: MessageProxy) -> None:
+        try:
+            self.wakeup_broker.dead_letter(self.queue_name, message)
+        except redis.ConnectionError as exc:
+            raise _closed(exc) from None
+        finally:
+            self.queued_message_ids.discard(message.message_id)
+            self._released(message)
+
+    def requeue(self, messages: Iterable[Any]) -> None:
+        batch = list(messages)
+        message_ids = [message.options["redis_message_id"] for message in batch]
+        if message_ids:
+            self.wakeup_broker.requeue_ids(self.queue_name, message_ids)
+        for message in batch:
+            self._etas.pop(message.options["redis_message_id"], None)
+
+    def close(self) -> None:
+        """Give back messages fetched but never handed out."""
+        self.wakeup_broker.forget(self)
+        leftovers = [Message.decode(data) for data in self._cache]
+        self._cache.clear()
+        try:
+            self.requeue(leftovers)
+        except redis.RedisError as exc:
+            raise _closed(exc) from None
+
+    def _take(self) -> MessageProxy:
+        message = Message.decode(self._cache.popleft())
+        self.queued_message_ids.add(message.message_id)
+        eta = message.options.get("eta")
+        if isinstance(eta, int | float):
+            self._etas[message.options["redis_message_id"]] = int(eta)
+        return MessageProxy(message)
+
+    def _room(self) -> int:
+        room: int = self.prefetch - self.outstanding_message_count
+        return room
+
+    def interrupt(self) -> None:
+        """Wake this consumer from a wait for room (the broker is draining)."""
+        with self._room_back:
+            self._room_back.notify_all()
+
+    def _may_refill(self) -> bool:
+        return self.wakeup_broker.draining or self._room() >= self._refill_at
+
+    def _released(self, message: MessageProxy) -> None:
+        self._etas.pop(message.options.get("redis_message_id", ""), None)
+        with self._room_back:
+            if self._room() >= self._refill_at:
+                self._room_back.notify()
+
+    def _wait(self) -> None:
+        if self.wakeup_broker.draining:
+            time.sleep(DRAIN_POLL_S)
+            return
+        wait_s = self.wakeup_broker.wake_timeout_s
+        due_in_s = self._next_eta_in_s()
+        if due_in_s is not None:
+            if due_in_s <= 0:
+                return
+            wait_s = min(wait_s, due_in_s)
+        if self._room() <= 0:
+            with self._room_back:
+                self._room_back.wait_for(self._may_refill, timeout=wait_s)
+            return
+        self.wakeup_broker.blocking_client.blpop(self._wait_keys, timeout=max(wait_s, MIN_BLOCK_S))
+
+    def _next_eta_in_s(self) -> float | None:
+        etas = list(self._etas.values())
+        return (min(etas) - current_millis()) / 1000 if etas else None
+
+
+def _closed(exc: Exception) -> ConnectionClosed:
+    return ConnectionClosed(exc)  # type: ignore[no-untyped-call]

@@ -1,0 +1,33 @@
+"""Periodic jobs: the registry the scheduler fires from, one entry per job name.
+
+The interval of each comes from ``[workers.schedule]`` (a field per job name).
+A job is a callable: a local sweep (the janitor runs in the scheduler process)
+or the ``send`` of an actor (its work runs on a worker, with its retries).
+Future jobs (Airtable webhook refresh, SQL polls) are added here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from common.errors import ConfigError
+from common.settings import ScheduleSettings
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodicJob:
+    name: str
+    interval_s: float
+    run: Callable[[], object]
+
+
+def periodic_jobs(schedule: ScheduleSettings,
+                  runs: Mapping[str, Callable[[], object]]) -> list[PeriodicJob]:
+    """One `PeriodicJob` per scheduled name; each name must have something to run."""
+    intervals = schedule.model_dump()
+    missing = sorted(set(intervals) - set(runs))
+    if missing:
+        raise ConfigError(f"workers.schedule.{missing[0]}: no job of that name is registered")
+    return [PeriodicJob(name, float(interval_s), runs[name])
+            for name, interval_s in sorted(intervals.items())]

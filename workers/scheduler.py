@@ -1,0 +1,136 @@
+"""The scheduler: one process type that fires periodic jobs, once, however many run.
+
+Every scheduler process tries to hold the lease (`workers.leases.Lease`); the
+holder renews it every third of its ttl and fires each due job through a
+fenced claim, so adding schedulers (or workers) never multiplies jobs, and a
+standby takes over within one ttl when the holder dies.
+
+Run with ``hookstream scheduler``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+
+import redis
+import structlog
+
+from common.logs import configure_logging
+from common.redis import connect
+from common.settings import Settings
+from workers import keys
+from workers.janitor import Janitor
+from workers.leases import LOST, Lease
+from workers.periodic import PeriodicJob, periodic_jobs
+
+log = structlog.get_logger(__name__)
+ERROR_PAUSE_S = 1.0
+
+
+class Scheduler:
+    def __init__(self, lease: Lease, schedule_key: str, jobs: Sequence[PeriodicJob], *,
+                 lease_ttl_s: float) -> None:
+        self._lease = lease
+        self._schedule_key = schedule_key
+        self._jobs = list(jobs)
+        self._renew_every_s = lease_ttl_s / 3
+        self._renewed_at = 0.0
+        self._due_at = {job.name: 0.0 for job in self._jobs}
+        self.fired: dict[str, int] = {job.name: 0 for job in self._jobs}
+
+    def run(self, stop: threading.Event) -> None:
+        try:
+            while not stop.is_set():
+                stop.wait(self._step_safely())
+        finally:
+            self._release()
+
+    def step(self) -> float:
+        """One pass: hold the lease, fire what is due; returns how long to sleep."""
+        now = time.monotonic()
+        if not self._lease.held:
+            return self._try_to_lead(now)
+        if now - self._renewed_at >= self._renew_every_s:
+            if not self._lease.renew():
+                log.warning("scheduler.lease_lost")
+                return self._renew_every_s
+            self._renewed_at = now
+        for job in self._jobs:
+            if self._due_at[job.name] <= now:
+                self._fire_if_due(job, now)
+        next_due = min(self._due_at.values(), default=now + self._renew_every_s)
+        return max(0.0, min(next_due, self._renewed_at + self._renew_every_s) - time.monotonic())
+
+    def _try_to_lead(self, now: float) -> float:
+        if not self._lease.acquire():
+            return self._renew_every_s
+        log.info("scheduler.leading")
+        self._renewed_at = now
+        self._due_at = dict.fromkeys(self._due_at, 0.0)
+        return 0.0
+
+    def _fire_if_due(self, job: PeriodicJob, now: float) -> None:
+        outcome = self._lease.claim(self._schedule_key, job.name, job.interval_s)
+        if outcome == LOST:
+            log.warning("scheduler.lease_lost", job=job.name)
+            return
+        if outcome > 0:
+            self._due_at[job.name] = now + outcome / 1000
+            return
+        self._due_at[job.name] = now + job.interval_s
+        self.fired[job.name] += 1
+        try:
+            job.run()
+        except Exception:
+            log.exception("scheduler.job_failed", job=job.name)
+
+    def _step_safely(self) -> float:
+        try:
+            return self.step()
+        except redis.RedisError as exc:
+            log.warning("scheduler.redis_error", error=str(exc))
+            return ERROR_PAUSE_S
+
+    def _release(self) -> None:
+        with contextlib.suppress(redis.RedisError):
+            self._lease.release()
+
+
+def new_lease(client: redis.Redis, namespace: str, *, ttl_s: float) -> Lease:
+    holder = f"{socket.gethostname()}:{os.getpid()}"
+    return Lease(client, keys.scheduler_lock_key(namespace), holder=holder, ttl_s=ttl_s)
+
+
+def create_scheduler(settings: Settings, *, client: redis.Redis, queues: Sequence[str],
+                     runs: Mapping[str, Callable[[], object]]) -> Scheduler:
+    """Wire a scheduler: the janitor over *queues* plus the periodic jobs in *runs*."""
+    workers = settings.workers
+    janitor = Janitor(client, workers, queues)
+    jobs = periodic_jobs(workers.schedule, {"janitor": janitor.sweep, **runs})
+    lease = new_lease(client, workers.namespace, ttl_s=workers.scheduler_lock_ttl_s)
+    return Scheduler(lease, keys.schedule_key(workers.namespace), jobs,
+                     lease_ttl_s=workers.scheduler_lock_ttl_s)
+
+
+def main() -> int:
+    """Composition root of the scheduler process (``hookstream scheduler``)."""
+    from workers import actors  # the global broker, configured from the environment
+
+    settings = actors.settings
+    configure_logging(settings, process="scheduler")
+    client = connect(settings.require_redis_url())
+    scheduler = create_scheduler(settings, client=client,
+                                 queues=sorted(actors.broker.get_declared_queues()),
+                                 runs={"trim_event_log": actors.trim_event_log.send})
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    log.info("scheduler.started", jobs=sorted(scheduler.fired))
+    scheduler.run(stop)
+    return 0
