@@ -1,0 +1,51 @@
+"""Routing checked at the door: a source's topic/type templates and its type filters.
+
+The worker renders the same templates (workers/deliveries.py) when it turns a
+job into an event; rendering them here first means a payload that cannot be
+routed gets a clear 400 instead of a job that can only fail, and a filtered
+event type is acknowledged without a job at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from typing import Any
+
+from api.errors import BadRequest
+from common.errors import InvalidTopic, TemplateError
+from common.settings import SourceSettings
+from common.templates import render
+from common.topics import validate_topic
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    topic: str
+    type: str
+
+
+@dataclass(frozen=True, slots=True)
+class Router:
+    source: str
+    topic_template: str
+    type_template: str
+    drop_types: Sequence[str] = ()
+
+    @classmethod
+    def from_settings(cls, name: str, config: SourceSettings) -> Router:
+        return cls(name, config.topic, config.type, tuple(config.drop_types))
+
+    def route(self, payload: Any) -> Route:
+        context = {**(payload if isinstance(payload, dict) else {}), "source": self.source}
+        try:
+            route = Route(render(self.topic_template, context), render(self.type_template, context))
+            validate_topic(route.topic)
+        except (TemplateError, InvalidTopic) as exc:
+            raise BadRequest(f"cannot route this payload: {exc}", reason="unroutable") from None
+        return route
+
+    def drops(self, route: Route) -> bool:
+        """True when the event type matches one of the source's ``drop_types`` globs."""
+        return any(fnmatchcase(route.type, pattern) for pattern in self.drop_types)
