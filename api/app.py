@@ -7,18 +7,18 @@ gunicorn as the process manager with uvicorn workers:
 
 from __future__ import annotations
 
-import uuid
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import falcon
 import falcon.asgi
-import structlog
 
 from api.errors import ApiError, handle_api_error, serialize_http_error
 from api.intake import RedisIntake
 from api.openapi import OpenApi
 from api.queue import DeliveryQueue, Policy
+from api.requestlog import RequestLog
 from api.resources.health import Health, Ready
 from api.resources.publish import Publish
 from api.resources.webhooks import Source, Webhooks
@@ -29,24 +29,6 @@ from common.logs import configure_logging
 from common.publishing import EventLog, EventPublisher
 from common.redis import connect, connect_async
 from common.settings import Settings, SourceSettings, load_settings
-
-log = structlog.get_logger(__name__)
-
-
-class RequestContext:
-    """Binds a request id for the request's log lines and writes one canonical line."""
-
-    async def process_request(self, req: falcon.asgi.Request,
-                              resp: falcon.asgi.Response) -> None:
-        structlog.contextvars.clear_contextvars()
-        request_id = (req.get_header("X-Request-Id") or uuid.uuid4().hex)[:64]
-        structlog.contextvars.bind_contextvars(request_id=request_id)
-        resp.set_header("X-Request-Id", request_id)
-
-    async def process_response(self, req: falcon.asgi.Request, resp: falcon.asgi.Response,
-                               resource: Any, req_succeeded: bool) -> None:
-        log.info("request", method=req.method, path=req.path, status=resp.status)
-        structlog.contextvars.clear_contextvars()
 
 
 def build_source(name: str, config: SourceSettings, settings: Settings) -> Source:
@@ -64,7 +46,7 @@ def create_app(settings: Settings, *, queue: DeliveryQueue, stats: SourceStats,
     ingress = settings.ingress
     sources = {name: build_source(name, config, settings)
                for name, config in settings.sources.items()}
-    app = falcon.asgi.App(middleware=[RequestContext()])
+    app = falcon.asgi.App(middleware=[RequestLog()])
     app.add_error_handler(ApiError, handle_api_error)
     app.set_error_serializer(serialize_http_error)
     app.add_route("/webhooks/{source}", Webhooks(
@@ -79,13 +61,21 @@ def create_app(settings: Settings, *, queue: DeliveryQueue, stats: SourceStats,
     return app
 
 
+def silence_server_access_log() -> None:
+    """uvicorn writes an access line whenever its logger has handlers; ours is the one line."""
+    access = logging.getLogger("uvicorn.access")
+    access.handlers[:] = []
+    access.propagate = False
+
+
 def get_app() -> IngressApp:
     """Read settings from the environment and wire the real queue, stats and event log."""
     settings = load_settings()
     configure_logging(settings, process="ingress")
+    silence_server_access_log()
     url, timeout_s = settings.require_redis_url(), settings.ingress.enqueue_timeout_s
     client = connect_async(url, socket_timeout_s=timeout_s)
-    intake = RedisIntake(client, namespace=settings.workers.namespace,
+    intake = RedisIntake(url, namespace=settings.workers.namespace,
                          queue=settings.workers.queue, timeout_s=timeout_s)
     publisher = EventLog(connect(url, socket_timeout_s=timeout_s), settings.events)
     return create_app(settings, queue=intake, stats=RedisStats(client, timeout_s=timeout_s),

@@ -16,15 +16,12 @@ enqueued is then answered as a duplicate, so it is never lost nor doubled.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
-
-import redis.asyncio
-from redis.exceptions import RedisError
 
 from api.jobs import encode_job
 from api.keys import rate_key, seen_key, stats_key
 from api.queue import Admission, Delivery, Outcome, Policy, QueueUnavailable
+from api.resp import Arg, RedisReplyError, ScriptConnection
 from common.queueing import WAKE_MAX_TOKENS, messages_key, queue_key, wake_key
 
 ADMIT_LUA = """
@@ -61,9 +58,8 @@ return {'accepted', 0}
 class RedisIntake:
     """The real `DeliveryQueue`: dramatiq's Redis queue ``<namespace>:<queue>``."""
 
-    def __init__(self, client: redis.asyncio.Redis, *, namespace: str, queue: str,
-                 timeout_s: float) -> None:
-        self._script = client.register_script(ADMIT_LUA)
+    def __init__(self, url: str, *, namespace: str, queue: str, timeout_s: float) -> None:
+        self._script = ScriptConnection(url, ADMIT_LUA)
         self._queue = queue
         self._queue_keys = [messages_key(namespace, queue), queue_key(namespace, queue),
                             wake_key(namespace, queue)]
@@ -71,18 +67,21 @@ class RedisIntake:
 
     async def admit(self, delivery: Delivery, policy: Policy) -> Admission:
         job = encode_job(self._queue, delivery)
-        keys = [seen_key(delivery.source, delivery.delivery_id), *self._queue_keys,
+        keys: list[Arg] = [seen_key(delivery.source, delivery.delivery_id), *self._queue_keys,
                 stats_key(delivery.source), rate_key(delivery.source)]
-        args = [policy.dedupe_window_s, job.redis_message_id, job.data,
+        args: list[Arg] = [policy.dedupe_window_s, job.redis_message_id, job.data,
                 policy.rate_limit_per_s or 0, WAKE_MAX_TOKENS]
         reply = await self._call(keys, args)
         return Admission(Outcome(_text(reply[0])), retry_after_ms=int(reply[1]))
 
-    async def _call(self, keys: list[str], args: list[Any]) -> Any:
+    async def _call(self, keys: list[Arg], args: list[Arg]) -> Any:
         try:
-            return await asyncio.wait_for(self._script(keys=keys, args=args), self._timeout_s)
-        except (RedisError, OSError, TimeoutError) as exc:
+            return await self._script.run(keys, args, timeout_s=self._timeout_s)
+        except (RedisReplyError, OSError, TimeoutError) as exc:
             raise QueueUnavailable(f"{type(exc).__name__}: {exc}") from exc
+
+    def close(self) -> None:
+        self._script.reset()
 
 
 def _text(value: bytes | str) -> str:

@@ -18,17 +18,15 @@ from typing import Any
 import falcon
 import falcon.asgi
 import orjson
-import structlog
 
 from api.bodies import parse_json, read_body, require_json_content
 from api.errors import ApiError, NotFound, ServiceUnavailable, TooManyRequests, Unauthorized
 from api.queue import Admission, Delivery, DeliveryQueue, Outcome, Policy, QueueUnavailable
+from api.requestlog import note
 from api.routing import Router
 from api.stats import SourceStats
 from api.verifiers import InvalidSignature, SignatureVerifier, StaleTimestamp
 from common.templates import UNSAFE
-
-log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,19 +69,20 @@ class Webhooks:
     async def on_post(self, req: falcon.asgi.Request, resp: falcon.asgi.Response,
                       source: str) -> None:
         found = self._find(source)
-        structlog.contextvars.bind_contextvars(source=source)
+        note(req, source=source)
         try:
             delivery, dropped = await self._receive(req, found)
         except ApiError as exc:
             await self._stats.count(source, f"rejected:{exc.reason}")
-            structlog.contextvars.bind_contextvars(rejected=exc.reason)
+            note(req, rejected=exc.reason)
             raise
-        structlog.contextvars.bind_contextvars(delivery_id=delivery.delivery_id)
+        note(req, delivery_id=delivery.delivery_id)
         if dropped:
             await self._stats.count(source, "filtered")
             self._answer(resp, falcon.HTTP_200, delivery, filtered=True)
             return
-        admission = await self._admit(delivery, found.policy)
+        admission = await self._admit(req, delivery, found.policy)
+        note(req, outcome=admission.outcome.value)
         self._respond(resp, delivery, admission)
 
     def _find(self, source: str) -> Source:
@@ -102,16 +101,16 @@ class Webhooks:
                             body=body.decode("utf-8"), received_at_ms=int(time.time() * 1000))
         return delivery, source.router.drops(route)
 
-    async def _admit(self, delivery: Delivery, policy: Policy) -> Admission:
+    async def _admit(self, req: falcon.asgi.Request, delivery: Delivery,
+                     policy: Policy) -> Admission:
         try:
             return await self._queue.admit(delivery, policy)
         except QueueUnavailable as exc:
-            log.warning("webhook.enqueue_failed", error=str(exc))
+            note(req, queue_error=str(exc))
             raise self._unavailable("queue unavailable, retry later") from exc
 
     def _respond(self, resp: falcon.asgi.Response, delivery: Delivery,
                  admission: Admission) -> None:
-        structlog.contextvars.bind_contextvars(outcome=admission.outcome.value)
         if admission.outcome is Outcome.RATE_LIMITED:
             retry_after_s = max(1, math.ceil(admission.retry_after_ms / 1000))
             raise TooManyRequests(f"source {delivery.source!r} is over its rate limit",

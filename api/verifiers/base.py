@@ -6,7 +6,6 @@ constant-time over raw bytes (`hmac.compare_digest`).
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -39,7 +38,7 @@ Clock = Callable[[], float]
 
 
 def hmac_sha256(key: bytes, message: bytes) -> bytes:
-    return hmac.new(key, message, hashlib.sha256).digest()
+    return hmac.digest(key, message, "sha256")
 
 
 def any_equal(candidates: Iterable[bytes], expected: Iterable[bytes]) -> bool:
@@ -73,7 +72,7 @@ def check_timestamp(raw: str, *, tolerance_s: int, clock: Clock = time.time) -> 
 
 def hex_digests(keys: Iterable[bytes], message: bytes) -> list[bytes]:
     """Lower-case hex HMAC-SHA256 of *message* under every key, as bytes for comparison."""
-    return [hmac.new(key, message, hashlib.sha256).hexdigest().encode() for key in keys]
+    return [hmac.digest(key, message, "sha256").hex().encode() for key in keys]
 
 
 def strip_prefix(value: str, prefix: str) -> bytes:
