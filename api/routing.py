@@ -22,8 +22,10 @@ from common.topics import validate_topic
 
 @dataclass(frozen=True, slots=True)
 class Route:
-    topic: str
+    """Where a delivery goes; a dropped type has no topic (it goes nowhere)."""
+
     type: str
+    topic: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,14 +40,16 @@ class Router:
         return cls(name, config.topic, config.type, tuple(config.drop_types))
 
     def route(self, payload: Any) -> Route:
+        """The type, then (unless ``drop_types`` drops it) the topic; 400 if unroutable."""
         context = {**(payload if isinstance(payload, dict) else {}), "source": self.source}
         try:
-            route = Route(render(self.topic_template, context), render(self.type_template, context))
-            validate_topic(route.topic)
+            event_type = render(self.type_template, context)
+            if self.drops(event_type):
+                return Route(event_type, None)
+            return Route(event_type, validate_topic(render(self.topic_template, context)))
         except (TemplateError, InvalidTopic) as exc:
             raise BadRequest(f"cannot route this payload: {exc}", reason="unroutable") from None
-        return route
 
-    def drops(self, route: Route) -> bool:
-        """True when the event type matches one of the source's ``drop_types`` globs."""
-        return any(fnmatchcase(route.type, pattern) for pattern in self.drop_types)
+    def drops(self, event_type: str) -> bool:
+        """True when *event_type* matches one of the source's ``drop_types`` globs."""
+        return any(fnmatchcase(event_type, pattern) for pattern in self.drop_types)

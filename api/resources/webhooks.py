@@ -99,7 +99,7 @@ class Webhooks:
         delivery = Delivery(source=source.name, delivery_id=delivery_id,
                             event_id=event_id_for(source.name, delivery_id),
                             body=body.decode("utf-8"), received_at_ms=int(time.time() * 1000))
-        return delivery, source.router.drops(route)
+        return delivery, route.topic is None
 
     async def _admit(self, req: falcon.asgi.Request, delivery: Delivery,
                      policy: Policy) -> Admission:

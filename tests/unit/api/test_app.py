@@ -155,3 +155,34 @@ async def test_health_ready_openapi_and_unknown_routes(client):
     assert (await client.simulate_get("/openapi.json")).json["openapi"] == "3.1.0"
     missing = await client.simulate_get("/nope")
     assert missing.status_code == 404 and missing.json["error"]["code"] == "not_found"
+
+
+@pytest.fixture
+def routed(make_settings, demo_secret, queue, stats):
+    settings = make_settings(sources={"shop": {
+        "kind": "standard-webhooks", "secrets": [demo_secret],
+        "topic": "orders/{data.customer_id}", "drop_types": ["ping", "test.*"]}})
+    return create_app(settings, queue=queue, stats=stats, publisher=None, ping=None)
+
+
+@pytest.mark.parametrize(("body", "status", "expected"), [
+    (b'{"type":"order.paid","data":{"customer_id":"c1"}}', 202, None),
+    (b'{"type":"ping"}', 200, {"filtered": True}),
+    (b'{"type":"test.hello"}', 200, {"filtered": True}),
+    (b'{"type":"order.paid","data":{}}', 400, {"code": "bad_request"}),
+], ids=["routed", "dropped-type", "dropped-glob", "unroutable"])
+async def test_routing_templates_and_filters(routed, queue, stats, demo_secret, body, status,
+                                             expected):
+    async with testing.ASGIConductor(routed) as conductor:
+        result = await conductor.simulate_post("/webhooks/shop", **signed(demo_secret, body))
+    assert result.status_code == status
+    if status == 202:
+        assert [d.event_id for d in queue.deliveries] == ["shop.msg_1"]
+    else:
+        assert queue.deliveries == []
+    if expected == {"filtered": True}:
+        assert result.json["filtered"] is True
+        assert (await stats.read("shop"))["filtered"] == 1
+    elif expected:
+        assert result.json["error"]["code"] == "bad_request"
+        assert (await stats.read("shop"))["rejected:unroutable"] == 1
