@@ -6,7 +6,8 @@ so the bytes must be what dramatiq's own `RedisBroker.enqueue` writes: a
 ``redis_message_id`` option, JSON-encoded the way `dramatiq.JSONEncoder` does
 (compact separators, ASCII escapes; tests/unit/api/test_jobs.py checks the bytes
 against ``Message.encode()``). For an all-ASCII body orjson writes the very same
-bytes several times faster, so it takes that common case.
+bytes several times faster, so it takes that common case, filling the fields
+in `Message.asdict()`'s order with dramatiq's own id and clock helpers.
 
 The message's own id doubles as the Redis id on this first enqueue: both are
 fresh uuid4 strings, and a retry by dramatiq re-enqueues under a new Redis id.
@@ -20,6 +21,8 @@ from typing import Any
 
 import dramatiq
 import orjson
+from dramatiq.common import current_millis
+from dramatiq.message import generate_unique_id
 
 from api.queue import Delivery
 
@@ -42,7 +45,11 @@ def job_message(queue_name: str, delivery: Delivery) -> dramatiq.Message[Any]:
 
 
 def encode_job(queue_name: str, delivery: Delivery) -> Job:
-    message = job_message(queue_name, delivery)
-    fields = message.asdict()
-    data = orjson.dumps(fields) if delivery.body.isascii() else _ENCODER.encode(fields).encode()
-    return Job(message.message_id, data)
+    if not delivery.body.isascii():
+        message = job_message(queue_name, delivery)
+        return Job(message.message_id, _ENCODER.encode(message.asdict()).encode())
+    message_id = generate_unique_id()
+    fields = {"queue_name": queue_name, "actor_name": ACTOR_NAME, "args": delivery.job_args(),
+              "kwargs": {}, "options": {"redis_message_id": message_id},
+              "message_id": message_id, "message_timestamp": current_millis()}
+    return Job(message_id, orjson.dumps(fields))
