@@ -6,7 +6,10 @@ ApiError                      {"error": {"code", "message"}} with the status bel
  ├── NotFound            404  unknown source
  ├── PayloadTooLarge     413  body over ingress.max_body_bytes
  ├── UnsupportedMedia    415  content type is not JSON
+ ├── TooManyRequests     429  over the source's rate limit; Retry-After
  └── ServiceUnavailable  503  the queue (Redis) did not take the delivery; Retry-After
+
+`reason` names the rejection in the per-source stats (``rejected:<reason>``).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import falcon
+import falcon.asgi
 import orjson
 
 
@@ -21,10 +25,12 @@ class ApiError(Exception):
     status: ClassVar[str] = falcon.HTTP_500
     code: ClassVar[str] = "internal_error"
 
-    def __init__(self, message: str, *, headers: dict[str, str] | None = None) -> None:
+    def __init__(self, message: str, *, headers: dict[str, str] | None = None,
+                 reason: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.headers = headers or {}
+        self.reason = reason or self.code
 
 
 class BadRequest(ApiError):
@@ -47,6 +53,13 @@ class UnsupportedMedia(ApiError):
     status, code = falcon.HTTP_415, "unsupported_media_type"
 
 
+class TooManyRequests(ApiError):
+    status, code = falcon.HTTP_429, "rate_limited"
+
+    def __init__(self, message: str, *, retry_after_s: int) -> None:
+        super().__init__(message, headers={"Retry-After": str(retry_after_s)})
+
+
 class ServiceUnavailable(ApiError):
     status, code = falcon.HTTP_503, "unavailable"
 
@@ -58,8 +71,8 @@ def error_body(code: str, message: str) -> bytes:
     return orjson.dumps({"error": {"code": code, "message": message}})
 
 
-def handle_api_error(req: falcon.Request, resp: falcon.Response, ex: ApiError,
-                     params: dict[str, Any]) -> None:
+async def handle_api_error(req: falcon.asgi.Request, resp: falcon.asgi.Response,
+                           ex: ApiError, params: dict[str, Any]) -> None:
     resp.status = ex.status
     resp.content_type = falcon.MEDIA_JSON
     resp.data = error_body(ex.code, ex.message)

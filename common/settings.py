@@ -57,13 +57,33 @@ class _Section(BaseModel):
 
 
 class SourceSettings(_Section):
-    """One webhook sender, ``[sources.NAME]``."""
+    """One webhook sender, ``[sources.NAME]``.
+
+    ``kind`` picks the signature scheme; ``secrets`` lists every secret accepted
+    (several during a rotation). ``topic``/``type`` are templates over payload
+    fields; deliveries whose rendered type matches a ``drop_types`` glob are
+    acknowledged and dropped. The ``hmac_*`` keys configure ``kind = "hmac"``.
+    """
 
     kind: SourceKind
     secrets: SecretList = Field(min_length=1)
     topic: str = "webhooks/{source}"
     type: str = "{type|webhook.received}"
     tolerance_s: int = Field(default=300, ge=1, le=86_400)
+    drop_types: CsvList = Field(default_factory=list)
+    dedupe_window_s: int | None = Field(default=None, ge=1, le=30 * 86_400)
+    rate_limit_per_s: int | None = Field(default=None, ge=1, le=1_000_000)
+    hmac_header: str | None = None
+    hmac_prefix: str = ""
+    hmac_encoding: Literal["hex", "base64"] = "hex"
+    hmac_timestamp_header: str | None = None
+    hmac_id_header: str | None = None
+
+    @model_validator(mode="after")
+    def _hmac_needs_a_header(self) -> SourceSettings:
+        if self.kind == "hmac" and not self.hmac_header:
+            raise ValueError("kind 'hmac' needs hmac_header (the signature header's name)")
+        return self
 
 
 class EventLogSettings(_Section):
@@ -82,6 +102,8 @@ class IngressSettings(_Section):
     publish_keys: SecretList = Field(default_factory=list)
     enqueue_timeout_s: float = Field(default=2.0, gt=0, le=30)
     retry_after_s: int = Field(default=5, ge=1)
+    dedupe_window_s: int = Field(default=86_400, ge=1, le=30 * 86_400)
+    rate_limit_per_s: int | None = Field(default=None, ge=1, le=1_000_000)
 
 
 class StreamerSettings(_Section):

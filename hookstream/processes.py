@@ -13,10 +13,14 @@ class Ports:
     streamer: int = 8001
 
 
-def ingress(port: int, *, host: str = "127.0.0.1", workers: int = 2, threads: int = 4,
+INGRESS_WORKER_CLASS = "uvicorn_worker.UvicornWorker"
+
+
+def ingress(port: int, *, host: str = "127.0.0.1", workers: int = 2,
             graceful_timeout_s: int = 10) -> list[str]:
+    """gunicorn manages the processes; each runs the ASGI app on uvicorn (uvloop, httptools)."""
     return [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}",
-            "--workers", str(workers), "--threads", str(threads),
+            "--workers", str(workers), "--worker-class", INGRESS_WORKER_CLASS,
             "--graceful-timeout", str(graceful_timeout_s), "--no-control-socket",
             "api.app:get_app()"]
 

@@ -5,16 +5,18 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 import httpx
 import orjson
 
-from api.verifiers.standard import sign
+from api.verifiers import airtable, generic, github, plain, standard, stripe
 from common.errors import ConfigError
-from common.settings import Settings
+from common.settings import Settings, SourceSettings
 
 
-def signed_headers(settings: Settings, source: str, body: bytes) -> dict[str, str]:
+def _source_config(settings: Settings, source: str) -> SourceSettings:
     config = settings.sources.get(source)
     if config is None and not settings.sources:
         raise ConfigError("no sources configured: set HOOKSTREAM_CONFIG to your config file "
@@ -22,16 +24,57 @@ def signed_headers(settings: Settings, source: str, body: bytes) -> dict[str, st
     if config is None:
         known = ", ".join(sorted(settings.sources))
         raise ConfigError(f"unknown source {source!r} (configured: {known})")
-    if config.kind != "standard-webhooks":
-        raise ConfigError(f"sources.{source}.kind: signing {config.kind!r} is not supported yet")
+    return config
+
+
+def _with_plain_metadata(body: bytes) -> bytes:
+    """Plain signs its delivery time inside the body: add it when the body has none."""
+    document = orjson.loads(body)
+    if isinstance(document, dict) and "webhookMetadata" not in document:
+        now = datetime.now(UTC).isoformat()
+        document["webhookMetadata"] = {"webhookDeliveryAttemptTimestamp": now}
+        return orjson.dumps(document)
+    return body
+
+
+def signed_delivery(settings: Settings, source: str,
+                    body: bytes) -> tuple[bytes, dict[str, str]]:
+    """The body and headers a sender of the source's kind would send."""
+    config = _source_config(settings, source)
     secret = config.secrets[0].get_secret_value()
-    headers = sign(secret, f"msg_{uuid.uuid4().hex}", int(time.time()), body)
-    return {**headers, "content-type": "application/json"}
+    delivery_id, now = f"msg_{uuid.uuid4().hex}", int(time.time())
+    if config.kind == "plain":
+        body = _with_plain_metadata(body)
+    headers = _SIGNERS[config.kind](secret, body, delivery_id, now, config)
+    return body, {**headers, "content-type": "application/json"}
+
+
+def _hmac_headers(secret: str, body: bytes, delivery_id: str, now: int,
+                  config: SourceSettings) -> dict[str, str]:
+    scheme = generic.HmacScheme(header=config.hmac_header or "", prefix=config.hmac_prefix,
+                                encoding=config.hmac_encoding,
+                                timestamp_header=config.hmac_timestamp_header,
+                                id_header=config.hmac_id_header)
+    headers = generic.sign(secret, scheme, body, timestamp=now)
+    if scheme.id_header:
+        headers[scheme.id_header] = delivery_id
+    return headers
+
+
+Signer = Callable[[str, bytes, str, int, SourceSettings], dict[str, str]]
+_SIGNERS: dict[str, Signer] = {
+    "standard-webhooks": lambda s, b, i, t, c: standard.sign(s, i, t, b),
+    "github": lambda s, b, i, t, c: github.sign(s, b, delivery_id=i),
+    "stripe": lambda s, b, i, t, c: stripe.sign(s, b, timestamp=t),
+    "plain": lambda s, b, i, t, c: plain.sign(s, b),
+    "airtable": lambda s, b, i, t, c: airtable.sign(s, b),
+    "hmac": _hmac_headers,
+}
 
 
 def send_webhook(settings: Settings, base_url: str, source: str, body: bytes,
                  *, timeout_s: float = 10.0) -> httpx.Response:
-    headers = signed_headers(settings, source, body)
+    body, headers = signed_delivery(settings, source, body)
     return httpx.post(f"{base_url.rstrip('/')}/webhooks/{source}", content=body,
                       headers=headers, timeout=timeout_s)
 

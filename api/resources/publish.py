@@ -1,11 +1,17 @@
-"""``POST /publish``: an app backend publishes ``{topic, type, data, id?}`` with a key."""
+"""``POST /publish``: an app backend publishes ``{topic, type, data, id?}`` with a key.
+
+The event log client is synchronous (common/publishing.py, shared with the
+workers), so the append runs in a worker thread, off the event loop.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Any
 
 import falcon
+import falcon.asgi
 import orjson
 import structlog
 
@@ -28,12 +34,13 @@ class Publish:
         self._max_body_bytes = max_body_bytes
         self._retry_after_s = retry_after_s
 
-    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+    async def on_post(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
         self._authenticate(req)
         require_json_content(req)
-        event = _event_from(parse_json(read_body(req, max_bytes=self._max_body_bytes)))
+        body = await read_body(req, max_bytes=self._max_body_bytes)
+        event = _event_from(parse_json(body))
         try:
-            published = self._publisher.publish(event)
+            published = await asyncio.to_thread(self._publisher.publish, event)
         except EventLogUnavailable as exc:
             raise ServiceUnavailable("event log unavailable, retry later",
                                      retry_after_s=self._retry_after_s) from exc
@@ -43,7 +50,7 @@ class Publish:
         resp.data = orjson.dumps({"id": event.id, "position": published.position,
                                   "duplicate": published.duplicate})
 
-    def _authenticate(self, req: falcon.Request) -> None:
+    def _authenticate(self, req: falcon.asgi.Request) -> None:
         scheme, _, presented = (req.get_header("Authorization") or "").partition(" ")
         if not self._keys:
             raise Unauthorized("publishing is disabled: no ingress.publish_keys configured")

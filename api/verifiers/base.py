@@ -6,12 +6,13 @@ constant-time over raw bytes (`hmac.compare_digest`).
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
+
+import orjson
 
 
 class InvalidSignature(Exception):
@@ -37,7 +38,7 @@ Clock = Callable[[], float]
 
 
 def hmac_sha256(key: bytes, message: bytes) -> bytes:
-    return hmac.new(key, message, hashlib.sha256).digest()
+    return hmac.digest(key, message, "sha256")
 
 
 def any_equal(candidates: Iterable[bytes], expected: Iterable[bytes]) -> bool:
@@ -67,3 +68,26 @@ def check_timestamp(raw: str, *, tolerance_s: int, clock: Clock = time.time) -> 
         raise StaleTimestamp(f"timestamp is {int(skew_s)} s away from now "
                              f"(tolerance {tolerance_s} s)")
     return timestamp
+
+
+def hex_digests(keys: Iterable[bytes], message: bytes) -> list[bytes]:
+    """Lower-case hex HMAC-SHA256 of *message* under every key, as bytes for comparison."""
+    return [hmac.digest(key, message, "sha256").hex().encode() for key in keys]
+
+
+def strip_prefix(value: str, prefix: str) -> bytes:
+    """The signature after *prefix* (case-insensitive), as bytes; InvalidSignature if absent."""
+    if not value[: len(prefix)].lower() == prefix.lower():
+        raise InvalidSignature(f"signature does not start with {prefix!r}")
+    return value[len(prefix):].strip().lower().encode()
+
+
+def signed_json_object(body: bytes) -> dict[str, object]:
+    """The verified body as a JSON object (only call after the MAC matched)."""
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise InvalidSignature("signed body is not JSON") from None
+    if not isinstance(document, dict):
+        raise InvalidSignature("signed body is not a JSON object")
+    return document

@@ -2,17 +2,45 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
+from api.verifiers.airtable import AirtableVerifier
 from api.verifiers.base import SignatureVerifier
+from api.verifiers.generic import HmacScheme, HmacVerifier
+from api.verifiers.github import GitHubVerifier
+from api.verifiers.plain import PlainVerifier
 from api.verifiers.standard import StandardWebhooksVerifier
+from api.verifiers.stripe import StripeVerifier
 from common.errors import ConfigError
 from common.settings import SourceSettings
+
+Builder = Callable[[Sequence[str], SourceSettings], SignatureVerifier]
+
+
+def _hmac(secrets: Sequence[str], source: SourceSettings) -> SignatureVerifier:
+    scheme = HmacScheme(header=source.hmac_header or "", prefix=source.hmac_prefix,
+                        encoding=source.hmac_encoding,
+                        timestamp_header=source.hmac_timestamp_header,
+                        id_header=source.hmac_id_header)
+    return HmacVerifier(secrets, scheme, tolerance_s=source.tolerance_s)
+
+
+BUILDERS: dict[str, Builder] = {
+    "standard-webhooks": lambda s, c: StandardWebhooksVerifier(s, tolerance_s=c.tolerance_s),
+    "github": lambda s, c: GitHubVerifier(s),
+    "stripe": lambda s, c: StripeVerifier(s, tolerance_s=c.tolerance_s),
+    "plain": lambda s, c: PlainVerifier(s, tolerance_s=c.tolerance_s),
+    "airtable": lambda s, c: AirtableVerifier(s),
+    "hmac": _hmac,
+}
 
 
 def build_verifier(name: str, source: SourceSettings) -> SignatureVerifier:
     secrets = [secret.get_secret_value() for secret in source.secrets]
+    builder = BUILDERS.get(source.kind)
+    if builder is None:
+        raise ConfigError(f"sources.{name}.kind: {source.kind!r} is not supported")
     try:
-        if source.kind == "standard-webhooks":
-            return StandardWebhooksVerifier(secrets, tolerance_s=source.tolerance_s)
+        return builder(secrets, source)
     except ValueError as exc:
         raise ConfigError(f"sources.{name}.secrets: {exc}") from None
-    raise ConfigError(f"sources.{name}.kind: {source.kind!r} is not supported yet")
