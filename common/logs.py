@@ -67,8 +67,11 @@ def configure_logging(settings: Settings, *, process: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level.upper())
-    for name in ("gunicorn.error", "gunicorn.access", "uvicorn", "uvicorn.error",
-                 "uvicorn.access", "dramatiq"):
+    # Access loggers stay off: they print whole query strings (an SSE
+    # ?access_token=) and each process writes its own canonical request line.
+    for name in ("gunicorn.access", "uvicorn.access"):
+        logging.getLogger(name).disabled = True
+    for name in ("gunicorn.error", "uvicorn", "uvicorn.error", "dramatiq"):
         logger = logging.getLogger(name)
         logger.handlers[:] = []
         logger.propagate = True
