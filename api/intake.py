@@ -22,9 +22,15 @@ from api.jobs import encode_job
 from api.keys import rate_key, seen_key, stats_key
 from api.queue import Admission, Delivery, Outcome, Policy, QueueUnavailable
 from api.resp import Arg, RedisReplyError, ScriptConnection
-from common.queueing import WAKE_MAX_TOKENS, messages_key, queue_key, wake_key
+from common.queueing import (
+    ENQUEUE_JOB_LUA,
+    WAKE_MAX_TOKENS,
+    messages_key,
+    queue_key,
+    wake_key,
+)
 
-ADMIT_LUA = """
+ADMIT_LUA = ENQUEUE_JOB_LUA + """
 local seen_k, msgs_k, queue_k, wake_k, stats_k, rate_k = unpack(KEYS)
 local window_s, message_id, data = ARGV[1], ARGV[2], ARGV[3]
 local limit, wake_max = tonumber(ARGV[4]), tonumber(ARGV[5])
@@ -45,10 +51,7 @@ if limit > 0 then
   redis.call('ZADD', rate_k, now_us, message_id)
   redis.call('PEXPIRE', rate_k, 2000)
 end
-redis.call('HSET', msgs_k, message_id, data)
-redis.call('RPUSH', queue_k, message_id)
-redis.call('RPUSH', wake_k, '1')
-redis.call('LTRIM', wake_k, -wake_max, -1)
+enqueue_job(queue_k, msgs_k, wake_k, message_id, data, wake_max)
 redis.call('SET', seen_k, message_id, 'EX', window_s)
 redis.call('HINCRBY', stats_k, 'accepted', 1)
 return {'accepted', 0}

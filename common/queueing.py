@@ -11,6 +11,17 @@ from __future__ import annotations
 
 WAKE_MAX_TOKENS = 1_000
 
+# Lua: the one way a job enters a queue, for every script that enqueues
+# (the ingress's admission script, the broker's enqueue, dead-letter replay).
+ENQUEUE_JOB_LUA = """
+local function enqueue_job(queue_k, msgs_k, wake_k, message_id, data, wake_max)
+  redis.call('hset', msgs_k, message_id, data)
+  redis.call('rpush', queue_k, message_id)
+  redis.call('rpush', wake_k, 1)
+  redis.call('ltrim', wake_k, -wake_max, -1)
+end
+"""
+
 
 def queue_key(namespace: str, queue: str) -> str:
     return f"{namespace}:{queue}"

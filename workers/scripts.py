@@ -9,6 +9,8 @@ and trims that list, so idle consumers blocked on it wake at once.
 
 from __future__ import annotations
 
+from common.queueing import ENQUEUE_JOB_LUA
+
 # Pushes `n` wake tokens to `key`, keeping at most `max_tokens`.
 _WAKE = """
 local function wake(key, n, max_tokens)
@@ -19,10 +21,8 @@ end
 """
 
 # KEYS: queue, messages, wake.  ARGV: redis message id, encoded message, max tokens.
-ENQUEUE = _WAKE + """
-redis.call('hset', KEYS[2], ARGV[1], ARGV[2])
-redis.call('rpush', KEYS[1], ARGV[1])
-wake(KEYS[3], 1, tonumber(ARGV[3]))
+ENQUEUE = ENQUEUE_JOB_LUA + """
+enqueue_job(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], tonumber(ARGV[3]))
 return 1
 """
 
@@ -114,11 +114,9 @@ return {#dead, requeued}
 # KEYS: dead letters, dead letter messages, queue, messages, wake.
 # ARGV: dead letter id, new redis message id, encoded message, max tokens.
 # Moves one dead letter back onto its queue, once (0 if someone else did first).
-REPLAY = _WAKE + """
+REPLAY = ENQUEUE_JOB_LUA + """
 if redis.call('zrem', KEYS[1], ARGV[1]) == 0 then return 0 end
 redis.call('hdel', KEYS[2], ARGV[1])
-redis.call('hset', KEYS[4], ARGV[2], ARGV[3])
-redis.call('rpush', KEYS[3], ARGV[2])
-wake(KEYS[5], 1, tonumber(ARGV[4]))
+enqueue_job(KEYS[3], KEYS[4], KEYS[5], ARGV[2], ARGV[3], tonumber(ARGV[4]))
 return 1
 """
