@@ -7,6 +7,7 @@ gunicorn as the process manager with uvicorn workers:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -16,6 +17,7 @@ import falcon.asgi
 
 from api.errors import ApiError, handle_api_error, serialize_http_error
 from api.intake import RedisIntake
+from api.metrics import Backlog, Metrics
 from api.openapi import OpenApi
 from api.queue import DeliveryQueue, Policy
 from api.requestlog import RequestLog
@@ -27,6 +29,7 @@ from api.stats import RedisStats, SourceStats
 from api.verifiers import build_verifier
 from common.logs import configure_logging
 from common.publishing import EventLog, EventPublisher
+from common.queueing import queue_key
 from common.redis import connect, connect_async
 from common.settings import Settings, SourceSettings, load_settings
 
@@ -42,7 +45,8 @@ IngressApp = falcon.asgi.App[Any, Any]
 
 
 def create_app(settings: Settings, *, queue: DeliveryQueue, stats: SourceStats,
-               publisher: EventPublisher, ping: Callable[[], Awaitable[object]]) -> IngressApp:
+               publisher: EventPublisher, ping: Callable[[], Awaitable[object]],
+               backlog: Backlog) -> IngressApp:
     ingress = settings.ingress
     sources = {name: build_source(name, config, settings)
                for name, config in settings.sources.items()}
@@ -57,6 +61,9 @@ def create_app(settings: Settings, *, queue: DeliveryQueue, stats: SourceStats,
         max_body_bytes=ingress.max_body_bytes, retry_after_s=ingress.retry_after_s))
     app.add_route("/healthz", Health())
     app.add_route("/readyz", Ready(ping, retry_after_s=ingress.retry_after_s))
+    app.add_route("/metrics", Metrics(list(sources), stats, backlog,
+                                      queue=settings.workers.queue,
+                                      retry_after_s=ingress.retry_after_s))
     app.add_route("/openapi.json", OpenApi())
     return app
 
@@ -78,5 +85,10 @@ def get_app() -> IngressApp:
     intake = RedisIntake(url, namespace=settings.workers.namespace,
                          queue=settings.workers.queue, timeout_s=timeout_s)
     publisher = EventLog(connect(url, socket_timeout_s=timeout_s), settings.events)
+    waiting = queue_key(settings.workers.namespace, settings.workers.queue)
+
+    async def backlog() -> int:
+        return int(await asyncio.wait_for(client.llen(waiting), timeout_s))
+
     return create_app(settings, queue=intake, stats=RedisStats(client, timeout_s=timeout_s),
-                      publisher=publisher, ping=client.ping)
+                      publisher=publisher, ping=client.ping, backlog=backlog)

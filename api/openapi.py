@@ -92,6 +92,12 @@ DOCUMENT: dict[str, Any] = {
         "/healthz": {"get": {"summary": "Liveness", "responses": {"200": _ok("alive", STATUS)}}},
         "/readyz": {"get": {"summary": "Readiness (Redis reachable)", "responses": {
             "200": _ok("ready", STATUS), "503": _error("Redis unreachable", retry_after=True)}}},
+        "/metrics": {"get": {"summary": "Prometheus metrics (counts of every ingress process)",
+                             "responses": {
+                                 "200": {"description": "Prometheus text exposition",
+                                         "content": {"text/plain": {"schema": {
+                                             "type": "string"}}}},
+                                 "503": _error("Redis unreachable", retry_after=True)}}},
         "/openapi.json": {"get": {"summary": "This document",
                                   "responses": {"200": _ok("OpenAPI 3.1", {"type": "object"})}}},
     },

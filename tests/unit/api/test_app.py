@@ -38,7 +38,11 @@ async def client(settings, queue, stats, redis_client):
     async def ping():
         return redis_client.ping()
 
-    app = create_app(settings, queue=queue, stats=stats, publisher=log, ping=ping)
+    async def backlog():
+        return len(queue.deliveries)
+
+    app = create_app(settings, queue=queue, stats=stats, publisher=log, ping=ping,
+                     backlog=backlog)
     async with testing.ASGIConductor(app) as conductor:
         yield conductor
 
@@ -162,7 +166,8 @@ def routed(make_settings, demo_secret, queue, stats):
     settings = make_settings(sources={"shop": {
         "kind": "standard-webhooks", "secrets": [demo_secret],
         "topic": "orders/{data.customer_id}", "drop_types": ["ping", "test.*"]}})
-    return create_app(settings, queue=queue, stats=stats, publisher=None, ping=None)
+    return create_app(settings, queue=queue, stats=stats, publisher=None, ping=None,
+                      backlog=None)
 
 
 @pytest.mark.parametrize(("body", "status", "expected"), [

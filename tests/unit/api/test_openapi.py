@@ -8,13 +8,13 @@ from api.openapi import DOCUMENT
 from api.queue import MemoryQueue
 from api.stats import MemoryStats
 
-ROUTES = {"/webhooks/{source}", "/publish", "/healthz", "/readyz", "/openapi.json"}
+ROUTES = {"/webhooks/{source}", "/publish", "/healthz", "/readyz", "/metrics", "/openapi.json"}
 
 
 @pytest.fixture
 def app(make_settings):
     return create_app(make_settings(), queue=MemoryQueue(), stats=MemoryStats(),
-                      publisher=None, ping=None)
+                      publisher=None, ping=None, backlog=None)
 
 
 def test_every_documented_operation_has_a_responder(app):
