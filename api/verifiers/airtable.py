@@ -13,11 +13,10 @@ import hmac
 from collections.abc import Mapping, Sequence
 
 from api.verifiers.base import (
-    InvalidSignature,
     Verified,
-    any_equal,
     hex_digests,
     require_header,
+    require_match,
     strip_prefix,
 )
 
@@ -38,8 +37,8 @@ class AirtableVerifier:
 
     def verify(self, body: bytes, headers: Mapping[str, str]) -> Verified:
         presented = strip_prefix(require_header(headers, HEADER), PREFIX)
-        if not any_equal([presented], hex_digests(self._keys, body)):
-            raise InvalidSignature("X-Airtable-Content-MAC does not match")
+        require_match([presented], hex_digests(self._keys, body),
+                      "X-Airtable-Content-MAC does not match")
         return Verified(delivery_id=None)
 
 

@@ -58,16 +58,37 @@ def require_header(headers: Mapping[str, str], name: str) -> str:
     return value
 
 
-def check_timestamp(raw: str, *, tolerance_s: int, clock: Clock = time.time) -> int:
-    try:
-        timestamp = int(raw)
-    except ValueError:
-        raise InvalidSignature("timestamp is not an integer") from None
-    skew_s = abs(clock() - timestamp)
-    if skew_s > tolerance_s:
-        raise StaleTimestamp(f"timestamp is {int(skew_s)} s away from now "
-                             f"(tolerance {tolerance_s} s)")
-    return timestamp
+@dataclass(frozen=True, slots=True)
+class Freshness:
+    """How far a signed send time may be from now (replay protection), and the clock."""
+
+    tolerance_s: int = 300
+    clock: Clock = time.time
+
+    def check(self, sent_at_s: float) -> None:
+        skew_s = abs(self.clock() - sent_at_s)
+        if skew_s > self.tolerance_s:
+            raise StaleTimestamp(f"timestamp is {int(skew_s)} s away from now "
+                                 f"(tolerance {self.tolerance_s} s)")
+
+    def check_unix(self, raw: str) -> None:
+        """Check a Unix-seconds header value; InvalidSignature if it is not an integer."""
+        try:
+            timestamp = int(raw)
+        except ValueError:
+            raise InvalidSignature("timestamp is not an integer") from None
+        self.check(timestamp)
+
+
+def utf8_keys(secrets: Iterable[str]) -> list[bytes]:
+    """Secrets used as their UTF-8 bytes (GitHub, Stripe, Plain, generic HMAC)."""
+    return [secret.encode() for secret in secrets]
+
+
+def require_match(presented: Iterable[bytes], expected: Iterable[bytes], problem: str) -> None:
+    """InvalidSignature(*problem*) unless a presented signature equals an expected one."""
+    if not any_equal(presented, expected):
+        raise InvalidSignature(problem)
 
 
 def hex_digests(keys: Iterable[bytes], message: bytes) -> list[bytes]:
@@ -91,3 +112,9 @@ def signed_json_object(body: bytes) -> dict[str, object]:
     if not isinstance(document, dict):
         raise InvalidSignature("signed body is not a JSON object")
     return document
+
+
+def body_event_id(document: Mapping[str, object]) -> str | None:
+    """The sender's event ``id`` in a verified JSON body, when it is a non-empty string."""
+    event_id = document.get("id")
+    return event_id if isinstance(event_id, str) and event_id else None

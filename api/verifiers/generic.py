@@ -18,11 +18,12 @@ from typing import Literal
 
 from api.verifiers.base import (
     Clock,
+    Freshness,
     InvalidSignature,
     Verified,
-    any_equal,
-    check_timestamp,
     require_header,
+    require_match,
+    utf8_keys,
 )
 
 
@@ -41,10 +42,9 @@ class HmacScheme:
 class HmacVerifier:
     def __init__(self, secrets: Sequence[str], scheme: HmacScheme, *, tolerance_s: int = 300,
                  clock: Clock = time.time) -> None:
-        self._keys = [secret.encode() for secret in secrets]
+        self._keys = utf8_keys(secrets)
         self._scheme = scheme
-        self._tolerance_s = tolerance_s
-        self._clock = clock
+        self._freshness = Freshness(tolerance_s, clock)
 
     def verify(self, body: bytes, headers: Mapping[str, str]) -> Verified:
         scheme = self._scheme
@@ -52,8 +52,7 @@ class HmacVerifier:
         signed = self._signed_content(body, headers)
         expected = [scheme.encode(hmac.new(key, signed, hashlib.sha256).digest())
                     for key in self._keys]
-        if not any_equal([presented], expected):
-            raise InvalidSignature(f"{scheme.header} does not match")
+        require_match([presented], expected, f"{scheme.header} does not match")
         delivery_id = headers.get(scheme.id_header.lower()) if scheme.id_header else None
         return Verified(delivery_id=delivery_id or None)
 
@@ -68,7 +67,7 @@ class HmacVerifier:
         if self._scheme.timestamp_header is None:
             return body
         raw_ts = require_header(headers, self._scheme.timestamp_header.lower())
-        check_timestamp(raw_ts, tolerance_s=self._tolerance_s, clock=self._clock)
+        self._freshness.check_unix(raw_ts)
         return raw_ts.encode() + b"." + body
 
 

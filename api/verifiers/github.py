@@ -7,12 +7,12 @@ import hmac
 from collections.abc import Mapping, Sequence
 
 from api.verifiers.base import (
-    InvalidSignature,
     Verified,
-    any_equal,
     hex_digests,
     require_header,
+    require_match,
     strip_prefix,
+    utf8_keys,
 )
 
 HEADER = "x-hub-signature-256"
@@ -21,12 +21,12 @@ PREFIX = "sha256="
 
 class GitHubVerifier:
     def __init__(self, secrets: Sequence[str]) -> None:
-        self._keys = [secret.encode() for secret in secrets]
+        self._keys = utf8_keys(secrets)
 
     def verify(self, body: bytes, headers: Mapping[str, str]) -> Verified:
         presented = strip_prefix(require_header(headers, HEADER), PREFIX)
-        if not any_equal([presented], hex_digests(self._keys, body)):
-            raise InvalidSignature("X-Hub-Signature-256 does not match")
+        require_match([presented], hex_digests(self._keys, body),
+                      "X-Hub-Signature-256 does not match")
         return Verified(delivery_id=headers.get("x-github-delivery") or None)
 
 

@@ -16,13 +16,15 @@ from datetime import datetime
 
 from api.verifiers.base import (
     Clock,
+    Freshness,
     InvalidSignature,
-    StaleTimestamp,
     Verified,
-    any_equal,
+    body_event_id,
     hex_digests,
     require_header,
+    require_match,
     signed_json_object,
+    utf8_keys,
 )
 
 HEADER = "plain-request-signature"
@@ -31,24 +33,16 @@ HEADER = "plain-request-signature"
 class PlainVerifier:
     def __init__(self, secrets: Sequence[str], *, tolerance_s: int = 300,
                  clock: Clock = time.time) -> None:
-        self._keys = [secret.encode() for secret in secrets]
-        self._tolerance_s = tolerance_s
-        self._clock = clock
+        self._keys = utf8_keys(secrets)
+        self._freshness = Freshness(tolerance_s, clock)
 
     def verify(self, body: bytes, headers: Mapping[str, str]) -> Verified:
         presented = require_header(headers, HEADER).strip().lower().encode()
-        if not any_equal([presented], hex_digests(self._keys, body)):
-            raise InvalidSignature("Plain-Request-Signature does not match")
+        require_match([presented], hex_digests(self._keys, body),
+                      "Plain-Request-Signature does not match")
         event = signed_json_object(body)
-        self._check_fresh(_attempt_time_s(event))
-        event_id = event.get("id")
-        return Verified(delivery_id=event_id if isinstance(event_id, str) and event_id else None)
-
-    def _check_fresh(self, attempted_at_s: float) -> None:
-        skew_s = abs(self._clock() - attempted_at_s)
-        if skew_s > self._tolerance_s:
-            raise StaleTimestamp(f"delivery attempt is {int(skew_s)} s away from now "
-                                 f"(tolerance {self._tolerance_s} s)")
+        self._freshness.check(_attempt_time_s(event))
+        return Verified(delivery_id=body_event_id(event))
 
 
 def _attempt_time_s(event: Mapping[str, object]) -> float:

@@ -10,12 +10,11 @@ from collections.abc import Mapping, Sequence
 
 from api.verifiers.base import (
     Clock,
-    InvalidSignature,
+    Freshness,
     Verified,
-    any_equal,
-    check_timestamp,
     hmac_sha256,
     require_header,
+    require_match,
 )
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - a prefix, not a secret
@@ -34,18 +33,16 @@ class StandardWebhooksVerifier:
     def __init__(self, keys: Sequence[str], *, tolerance_s: int = 300,
                  clock: Clock = time.time) -> None:
         self._keys = [decode_secret(key) for key in keys]
-        self._tolerance_s = tolerance_s
-        self._clock = clock
+        self._freshness = Freshness(tolerance_s, clock)
 
     def verify(self, body: bytes, headers: Mapping[str, str]) -> Verified:
         msg_id = require_header(headers, "webhook-id")
         raw_ts = require_header(headers, "webhook-timestamp")
         signatures = require_header(headers, "webhook-signature")
-        check_timestamp(raw_ts, tolerance_s=self._tolerance_s, clock=self._clock)
+        self._freshness.check_unix(raw_ts)
         signed = f"{msg_id}.{raw_ts}.".encode() + body
         expected = [base64.b64encode(hmac_sha256(key, signed)) for key in self._keys]
-        if not any_equal(_v1_signatures(signatures), expected):
-            raise InvalidSignature("no webhook-signature matches")
+        require_match(_v1_signatures(signatures), expected, "no webhook-signature matches")
         return Verified(delivery_id=msg_id)
 
 

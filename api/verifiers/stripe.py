@@ -14,13 +14,15 @@ from collections.abc import Mapping, Sequence
 
 from api.verifiers.base import (
     Clock,
+    Freshness,
     InvalidSignature,
     Verified,
-    any_equal,
-    check_timestamp,
+    body_event_id,
     hex_digests,
     require_header,
+    require_match,
     signed_json_object,
+    utf8_keys,
 )
 
 HEADER = "stripe-signature"
@@ -29,18 +31,15 @@ HEADER = "stripe-signature"
 class StripeVerifier:
     def __init__(self, secrets: Sequence[str], *, tolerance_s: int = 300,
                  clock: Clock = time.time) -> None:
-        self._keys = [secret.encode() for secret in secrets]
-        self._tolerance_s = tolerance_s
-        self._clock = clock
+        self._keys = utf8_keys(secrets)
+        self._freshness = Freshness(tolerance_s, clock)
 
     def verify(self, body: bytes, headers: Mapping[str, str]) -> Verified:
         timestamp, signatures = parse_header(require_header(headers, HEADER))
-        check_timestamp(timestamp, tolerance_s=self._tolerance_s, clock=self._clock)
+        self._freshness.check_unix(timestamp)
         signed = timestamp.encode() + b"." + body
-        if not any_equal(signatures, hex_digests(self._keys, signed)):
-            raise InvalidSignature("no Stripe-Signature v1 matches")
-        event_id = signed_json_object(body).get("id")
-        return Verified(delivery_id=event_id if isinstance(event_id, str) and event_id else None)
+        require_match(signatures, hex_digests(self._keys, signed), "no Stripe-Signature v1 matches")
+        return Verified(delivery_id=body_event_id(signed_json_object(body)))
 
 
 def parse_header(header: str) -> tuple[str, list[bytes]]:
