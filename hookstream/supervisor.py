@@ -6,18 +6,25 @@ back-off that doubles while it keeps dying young (`RESTART_DELAY_S` up to
 restart, whatever its process group left behind gets SIGTERM. `stop()` sends
 SIGTERM to each child (its own graceful shutdown signals the rest of its
 tree), waits, then SIGKILLs the group of any straggler.
+
+If the supervisor itself dies without stopping them (SIGKILL, OOM), each child
+gets SIGTERM from the kernel (Linux ``PR_SET_PDEATHSIG``) and shuts down
+gracefully rather than running on as an orphan. The kernel sends it when the
+*thread* that spawned the child exits: spawn from the main thread or the
+supervisor's own watcher thread, which live as long as the process.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import signal
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -27,6 +34,7 @@ RESTART_DELAY_S = 0.5
 MAX_RESTART_DELAY_S = 30.0
 STABLE_AFTER_S = 10.0
 WATCH_INTERVAL_S = 0.1
+PR_SET_PDEATHSIG = 1
 
 
 @dataclass
@@ -69,7 +77,7 @@ class Supervisor:
         child.restart_at = None
         child.process = subprocess.Popen(
             child.argv, env=self._env, cwd=self._cwd, stdout=child.log, stderr=child.log,
-            start_new_session=True)
+            start_new_session=True, preexec_fn=_terminate_with_parent())
 
     def _watch(self) -> None:
         while not self._stopping.wait(WATCH_INTERVAL_S):
@@ -125,6 +133,25 @@ class Supervisor:
             _signal_group(child.process.pid, signal.SIGKILL)  # whatever it left behind
             if child.log:
                 child.log.close()
+
+
+def _terminate_with_parent() -> Callable[[], None] | None:
+    """A pre-exec hook asking the kernel to SIGTERM the child when we die (Linux only).
+
+    Resolved before the fork, so the child only makes two system calls; if we
+    died before the request took effect, the child exits at once.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    parent = os.getpid()
+
+    def hook() -> None:
+        prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        if os.getppid() != parent:
+            os._exit(1)
+
+    return hook
 
 
 def _signal_group(pgid: int, signum: int) -> None:

@@ -2,6 +2,7 @@
 
 import os
 import signal
+import subprocess
 import sys
 import time
 
@@ -47,3 +48,33 @@ def test_each_worker_process_is_its_own_single_process_dramatiq():
     argv = dramatiq_argv(threads=8, modules=["workers.actors"], shutdown_timeout_s=30)
     assert argv[1:] == ["-m", "dramatiq", "--processes", "1", "--threads", "8",
                         "--worker-shutdown-timeout", "30000", "workers.actors"]
+
+
+PARENT = """
+import os, sys, time
+from hookstream.supervisor import Supervisor
+child = Supervisor(dict(os.environ)).start("sleeper", sys.argv[1:])
+print(child.process.pid, flush=True)
+time.sleep(120)
+"""
+
+
+def test_children_stop_when_the_supervisor_is_sigkilled():
+    parent = subprocess.Popen([sys.executable, "-c", PARENT, *SLEEPER], stdout=subprocess.PIPE,
+                              text=True)
+    child_pid = int(parent.stdout.readline())
+    parent.kill()
+    parent.wait()
+    wait_for(lambda: not _alive(child_pid), timeout_s=10)
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie waits for init to reap it: it has stopped
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(") ")[1][0] != "Z"
+    except FileNotFoundError:
+        return False
