@@ -14,6 +14,7 @@ class Ports:
 
 
 INGRESS_WORKER_CLASS = "uvicorn_worker.UvicornWorker"
+INGRESS_LOGGER_CLASS = "api.serverlog.StructuredLogger"
 
 
 def ingress(port: int, *, host: str = "127.0.0.1", workers: int = 2,
@@ -22,7 +23,7 @@ def ingress(port: int, *, host: str = "127.0.0.1", workers: int = 2,
     return [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}",
             "--workers", str(workers), "--worker-class", INGRESS_WORKER_CLASS,
             "--graceful-timeout", str(graceful_timeout_s), "--no-control-socket",
-            "api.app:get_app()"]
+            "--logger-class", INGRESS_LOGGER_CLASS, "api.app:get_app()"]
 
 
 def worker(*, processes: int = 1, threads: int = 4,

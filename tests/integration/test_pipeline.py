@@ -42,7 +42,7 @@ def test_signed_webhook_reaches_an_sse_client(system, demo_secret):
         reader.close()
 
 
-def test_bad_deliveries_get_4xx_and_produce_no_event(system, demo_secret):
+def test_bad_deliveries_get_4xx_and_produce_no_event(system, demo_secret, tmp_path):
     body = b'{"type":"x"}'
     url = f"{system.ingress_url}/webhooks/demo"
     stale = datetime.fromtimestamp(time.time() - 3600, UTC)
@@ -63,6 +63,16 @@ def test_bad_deliveries_get_4xx_and_produce_no_event(system, demo_secret):
         assert response.json()["error"]["code"]
     time.sleep(1.5)
     assert redis.Redis.from_url(system.redis_url).xlen(STREAM_KEY) == 0
+    assert_structured_and_secret_free((tmp_path / "ingress.log").read_text(), demo_secret)
+
+
+def assert_structured_and_secret_free(log: str, secret: str) -> None:
+    """gunicorn's own lines too (api/serverlog.py): JSON, and never a secret."""
+    lines = [json.loads(line) for line in log.splitlines() if line.strip()]
+    events = {line["event"] for line in lines}
+    assert any(event.startswith("Booting worker") for event in events), events
+    assert "request" in events
+    assert secret not in log and secret.removeprefix("whsec_") not in log
 
 
 def test_chunked_body_is_read_not_dropped(system, demo_secret):

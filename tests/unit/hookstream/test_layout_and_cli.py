@@ -14,6 +14,11 @@ def test_procfile_names_each_process_type_and_its_root():
                  if line.strip())
     assert set(lines) == {"ingress", "worker", "scheduler", "streamer"}
     assert "api.app:get_app()" in lines["ingress"]
+    for flag in ("--worker-class", "--logger-class", "--no-control-socket"):
+        command = processes.ingress(1)
+        value = command[command.index(flag) + 1] if flag != "--no-control-socket" else ""
+        assert f"{flag} {value}".strip() in lines["ingress"]
+        assert flag in (ROOT / "docker-compose.yml").read_text() and value in lines["ingress"]
     assert "workers.actors" in lines["worker"]
     assert lines["scheduler"] == "hookstream scheduler"
     assert "streamer.app:get_app" in lines["streamer"]
