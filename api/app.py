@@ -1,8 +1,9 @@
 """Composition root of the ingress. `create_app` only wires; `get_app` reads the environment.
 
-An ASGI app (Falcon's `falcon.asgi.App` over `redis.asyncio`), served by
-gunicorn as the process manager with uvicorn workers:
-``gunicorn -k uvicorn_worker.UvicornWorker 'api.app:get_app()'``.
+An ASGI app served by gunicorn as the process manager with uvicorn workers
+(``gunicorn -k uvicorn_worker.UvicornWorker 'api.app:get_app()'``): `Ingress`
+sends ``POST /webhooks/{source}`` to the bare endpoint (api/endpoint.py) and
+every other route to a `falcon.asgi.App`.
 """
 
 from __future__ import annotations
@@ -10,11 +11,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 import falcon
 import falcon.asgi
 
+from api.asgi import Ingress
+from api.endpoint import Source, WebhookEndpoint
 from api.errors import ApiError, handle_api_error, serialize_http_error
 from api.intake import RedisIntake
 from api.metrics import Backlog, Metrics
@@ -23,7 +25,7 @@ from api.queue import DeliveryQueue, Policy
 from api.requestlog import RequestLog
 from api.resources.health import Health, Ready
 from api.resources.publish import Publish
-from api.resources.webhooks import Source, Webhooks
+from api.resources.webhooks import Webhooks
 from api.routing import Router
 from api.stats import RedisStats, SourceStats
 from api.verifiers import build_verifier
@@ -41,21 +43,19 @@ def build_source(name: str, config: SourceSettings, settings: Settings) -> Sourc
                   Router.from_settings(name, config), policy)
 
 
-IngressApp = falcon.asgi.App[Any, Any]
-
-
 def create_app(settings: Settings, *, queue: DeliveryQueue, stats: SourceStats,
                publisher: EventPublisher, ping: Callable[[], Awaitable[object]],
-               backlog: Backlog) -> IngressApp:
+               backlog: Backlog) -> Ingress:
     ingress = settings.ingress
     sources = {name: build_source(name, config, settings)
                for name, config in settings.sources.items()}
+    webhooks = WebhookEndpoint(sources, queue, stats, max_body_bytes=ingress.max_body_bytes,
+                               retry_after_s=ingress.retry_after_s)
     app = falcon.asgi.App(middleware=[RequestLog()])
     app.add_error_handler(ApiError, handle_api_error)
     app.set_error_serializer(serialize_http_error)
-    app.add_route("/webhooks/{source}", Webhooks(
-        sources, queue, stats, max_body_bytes=ingress.max_body_bytes,
-        retry_after_s=ingress.retry_after_s))
+    app.add_route("/webhooks/{source}", Webhooks(sources, stats,
+                                                 retry_after_s=ingress.retry_after_s))
     app.add_route("/publish", Publish(
         publisher, [key.get_secret_value() for key in ingress.publish_keys],
         max_body_bytes=ingress.max_body_bytes, retry_after_s=ingress.retry_after_s))
@@ -65,7 +65,7 @@ def create_app(settings: Settings, *, queue: DeliveryQueue, stats: SourceStats,
                                       queue=settings.workers.queue,
                                       retry_after_s=ingress.retry_after_s))
     app.add_route("/openapi.json", OpenApi())
-    return app
+    return Ingress(webhooks, app)
 
 
 def silence_server_access_log() -> None:
@@ -75,7 +75,7 @@ def silence_server_access_log() -> None:
     access.propagate = False
 
 
-def get_app() -> IngressApp:
+def get_app() -> Ingress:
     """Read settings from the environment and wire the real queue, stats and event log."""
     settings = load_settings()
     configure_logging(settings, process="ingress")

@@ -67,6 +67,11 @@ class ServiceUnavailable(ApiError):
         super().__init__(message, headers={"Retry-After": str(retry_after_s)})
 
 
+def status_code(status: str | int) -> int:
+    """The number of a Falcon status line (``"413 Payload Too Large"`` -> 413)."""
+    return int(falcon.http_status_to_code(status))
+
+
 def error_body(code: str, message: str) -> bytes:
     return orjson.dumps({"error": {"code": code, "message": message}})
 

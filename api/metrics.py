@@ -7,8 +7,8 @@ scale-down loses no counts; nothing is counted per process on the hot path.
 - ``hookstream_ingress_webhooks_received_total{source}``
 - ``hookstream_ingress_webhooks_total{source,outcome}``: accepted, duplicate,
   filtered, rejected (they add up to received);
-- ``hookstream_ingress_webhooks_rejected_total{source,reason}``: bad_signature,
-  stale_timestamp, too_large, rate_limited, ...;
+- ``hookstream_ingress_webhooks_rejected_total{source,reason}``: the reasons of
+  ``GET /webhooks/{source}`` (bad_signature, payload_too_large, rate_limited, ...);
 - ``hookstream_queue_messages{queue}``: deliveries waiting for a worker.
 """
 

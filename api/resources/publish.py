@@ -15,7 +15,7 @@ import falcon.asgi
 import orjson
 import structlog
 
-from api.bodies import parse_json, read_body, require_json_content
+from api.bodies import parse_json, read_body, require_json
 from api.errors import BadRequest, ServiceUnavailable, Unauthorized
 from api.verifiers.base import any_equal
 from common.errors import EventLogUnavailable, HookstreamError
@@ -36,7 +36,7 @@ class Publish:
 
     async def on_post(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
         self._authenticate(req)
-        require_json_content(req)
+        require_json(req.content_type)
         body = await read_body(req, max_bytes=self._max_body_bytes)
         event = _event_from(parse_json(body))
         try:

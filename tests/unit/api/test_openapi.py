@@ -4,6 +4,7 @@ is undocumented."""
 import pytest
 
 from api.app import create_app
+from api.asgi import webhook_source
 from api.openapi import DOCUMENT
 from api.queue import MemoryQueue
 from api.stats import MemoryStats
@@ -19,11 +20,14 @@ def app(make_settings):
 
 def test_every_documented_operation_has_a_responder(app):
     for path, operations in DOCUMENT["paths"].items():
-        found = app._router.find(path.replace("{source}", "demo"))
-        assert found is not None, path
-        resource = found[0]
+        concrete = path.replace("{source}", "demo")
+        found = app.app._router.find(concrete)
         for method in operations:
-            assert hasattr(resource, f"on_{method}"), (path, method)
+            scope = {"type": "http", "method": method.upper(), "path": concrete}
+            if webhook_source(scope) is not None:  # the bare endpoint (api/endpoint.py)
+                continue
+            assert found is not None, path
+            assert hasattr(found[0], f"on_{method}"), (path, method)
 
 
 def test_every_route_is_documented_and_every_error_has_the_error_shape(app):
