@@ -41,7 +41,14 @@ def encode_command(args: Sequence[Arg]) -> bytes:
 
 
 class _Protocol(asyncio.Protocol):
-    """Matches replies to waiting futures in order; fails them all when the link drops."""
+    """Matches replies to waiting futures in order; fails them all when the link drops.
+
+    One batch in flight at a time: commands sent while the server still owes
+    replies wait in the buffer and go out together the moment the last reply
+    arrives; on an idle connection they go out at the end of the loop turn.
+    So the batch grows with the load, never waits at low load, and one write
+    (and one server read) carries many commands when it is busy.
+    """
 
     def __init__(self) -> None:
         self.reader = hiredis.Reader()
@@ -49,27 +56,37 @@ class _Protocol(asyncio.Protocol):
         self.transport: asyncio.WriteTransport | None = None
         self.closed = False
         self._buffer: list[bytes] = []
+        self._unanswered = 0  # written, no reply yet
+        self._flush_scheduled = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]  # a stream transport
 
     def send(self, payload: bytes, future: asyncio.Future[Any]) -> None:
-        if not self._buffer:
-            asyncio.get_running_loop().call_soon(self._flush)
         self._buffer.append(payload)
         self.waiting.append(future)
+        if not self._unanswered and not self._flush_scheduled:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush)
 
     def _flush(self) -> None:
+        self._flush_scheduled = False
+        if not self._buffer:
+            return
         if self.transport is not None and not self.closed:
             self.transport.write(b"".join(self._buffer))
+            self._unanswered += len(self._buffer)
         self._buffer.clear()
 
     def data_received(self, data: bytes) -> None:
         self.reader.feed(data)
         while (reply := self.reader.gets()) is not False:
+            self._unanswered -= 1
             future = self.waiting.popleft()
             if not future.done():
                 future.set_result(reply)
+        if not self._unanswered and not self._flush_scheduled:
+            self._flush()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
