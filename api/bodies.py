@@ -51,7 +51,7 @@ async def read_body(req: falcon.asgi.Request, *, max_bytes: int) -> bytes:
 
 
 def _declared_length(raw: str | None) -> int | None:
-    if raw is None:
+    if raw is None or not raw.strip():
         return None
     try:
         return int(raw)

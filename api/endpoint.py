@@ -46,6 +46,8 @@ log = structlog.get_logger(__name__)
 Scope = dict[str, Any]
 Fields = dict[str, Any]
 JSON_HEADERS = [(b"content-type", b"application/json")]
+SINGLE_VALUED = frozenset({"content-type", "content-length", "host", "expect", "cookie",
+                           "from", "referer", "user-agent", "max-forwards"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,11 +77,13 @@ def content_id(body: bytes) -> str:
 
 
 def request_headers(scope: Scope) -> dict[str, str]:
-    """Lower-case names; a repeated header's values joined with ``,`` (as Falcon does)."""
+    """Lower-case names; a repeated header's values joined with ``,``, except the headers
+    that may appear once, where the last one wins (both as Falcon does)."""
     headers: dict[str, str] = {}
     for raw_name, raw_value in scope["headers"]:
         name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
-        headers[name] = f"{headers[name]},{value}" if name in headers else value
+        joined = name in headers and name not in SINGLE_VALUED
+        headers[name] = f"{headers[name]},{value}" if joined else value
     return headers
 
 
@@ -120,6 +124,9 @@ class WebhookEndpoint:
         except ApiError as exc:
             await self._stats.count(name, f"rejected:{exc.reason}")
             fields["rejected"] = exc.reason
+            raise
+        except ClientGone:
+            await self._stats.count(name, "rejected:client_gone")
             raise
         fields["delivery_id"] = delivery.delivery_id
         if dropped:

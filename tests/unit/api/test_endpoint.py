@@ -25,7 +25,7 @@ class Exchange:
         self.app = app
         self.sent = []
 
-    async def post(self, path, headers, chunks, *, disconnect=False):
+    async def post(self, path, headers, chunks, *, disconnect=False, extra=()):
         messages = [{"type": "http.request", "body": chunk, "more_body": i < len(chunks) - 1}
                     for i, chunk in enumerate(chunks)]
         if disconnect:
@@ -40,7 +40,8 @@ class Exchange:
         scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
                  "method": "POST", "scheme": "http", "path": path, "root_path": "",
                  "query_string": b"", "server": ("127.0.0.1", 8000), "headers": [
-            (name.lower().encode(), value.encode()) for name, value in headers.items()]}
+            (name.lower().encode(), value.encode())
+            for name, value in [*headers.items(), *extra]]}
         await self.app(scope, receive, send)
         return self
 
@@ -145,3 +146,18 @@ async def test_read_asgi_body_checks_the_declared_length_first():
 
     with pytest.raises(ClientGone):
         await read_asgi_body(gone, None, max_bytes=100)
+
+
+async def test_a_repeated_content_type_counts_once_as_falcon_did(app, queue, demo_secret):
+    result = await Exchange(app).post("/webhooks/demo", headers_for(demo_secret), [BODY],
+                                 extra=[("content-type", "application/json")])
+    assert result.status == 202 and len(queue.deliveries) == 1
+
+
+async def test_a_sender_that_hangs_up_mid_body_is_counted(make_settings, demo_secret):
+    stats = MemoryStats()
+    app = create_app(make_settings(), queue=MemoryQueue(), stats=stats, publisher=None,
+                     ping=None, backlog=None)
+    await Exchange(app).post("/webhooks/demo", headers_for(demo_secret), [BODY[:5], BODY[5:]],
+                             disconnect=True)
+    assert (await stats.read("demo"))["rejected:client_gone"] == 1
