@@ -1,4 +1,5 @@
-"""`hookstream worker`: N supervised ``dramatiq --processes 1`` processes.
+"""`hookstream worker`: N supervised ``dramatiq --processes 1`` processes
+(``python -m workers.main``: dramatiq's command line with hookstream's logging).
 
 The ``dramatiq`` command stops every worker process when one dies; here each
 worker process has its own ``dramatiq`` parent under a `Supervisor`, so a dead
@@ -26,7 +27,7 @@ STOP_MARGIN_S = 5.0
 
 
 def dramatiq_argv(*, threads: int, modules: Sequence[str], shutdown_timeout_s: float) -> list[str]:
-    return [sys.executable, "-m", "dramatiq", "--processes", "1", "--threads", str(threads),
+    return [sys.executable, "-m", "workers.main", "--processes", "1", "--threads", str(threads),
             "--worker-shutdown-timeout", str(int(shutdown_timeout_s * 1000)), *modules]
 
 

@@ -46,7 +46,7 @@ def test_a_child_that_keeps_dying_backs_off():
 
 def test_each_worker_process_is_its_own_single_process_dramatiq():
     argv = dramatiq_argv(threads=8, modules=["workers.actors"], shutdown_timeout_s=30)
-    assert argv[1:] == ["-m", "dramatiq", "--processes", "1", "--threads", "8",
+    assert argv[1:] == ["-m", "workers.main", "--processes", "1", "--threads", "8",
                         "--worker-shutdown-timeout", "30000", "workers.actors"]
 
 
