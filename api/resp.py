@@ -121,6 +121,8 @@ class ScriptConnection:
         deadline = asyncio.get_running_loop().time() + timeout_s
         reply = await self._call(["EVALSHA", self._sha, *tail], deadline)
         if isinstance(reply, hiredis.ReplyError) and str(reply).startswith("NOSCRIPT"):
+            # Same deadline: after a server restart the EVAL may wait behind a batch and
+            # expire, failing that batch (503s whose retries come back as duplicates).
             reply = await self._call(["EVAL", self._script, *tail], deadline)
         if isinstance(reply, hiredis.ReplyError):
             raise RedisReplyError(str(reply))

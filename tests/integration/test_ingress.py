@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 import redis
+from prometheus_client.parser import text_string_to_metric_families
 
 from api.verifiers.standard import sign
 from hookstream import processes
@@ -87,6 +88,14 @@ def test_duplicates_filters_and_stats_through_the_real_server(ingress, demo_secr
     stats = httpx.get(f"{ingress}/webhooks/demo").json()
     assert stats["counts"] == {"received": 2, "accepted": 1, "duplicates": 1}
     assert httpx.get(f"{ingress}/webhooks/gh").json()["counts"]["filtered"] == 1
+    metrics = {(s.name, tuple(sorted(s.labels.items()))): s.value
+               for family in text_string_to_metric_families(httpx.get(f"{ingress}/metrics").text)
+               for s in family.samples}
+    assert metrics[("hookstream_ingress_webhooks_total",
+                    (("outcome", "duplicate"), ("source", "demo")))] == 1
+    assert metrics[("hookstream_ingress_webhooks_total",
+                    (("outcome", "filtered"), ("source", "gh")))] == 1
+    assert metrics[("hookstream_queue_messages", (("queue", "deliveries"),))] == 1
 
 
 def test_chunked_bodies_are_read_and_capped_by_the_real_server(ingress, demo_secret,
