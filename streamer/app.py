@@ -14,6 +14,7 @@ from importlib.resources import files
 from typing import Any
 
 import redis.asyncio
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -27,8 +28,7 @@ from streamer.events import EventsEndpoint
 from streamer.history import History
 from streamer.hub import Hub
 from streamer.limits import ConnectionLimits
-from streamer.metrics import PROMETHEUS_CONTENT_TYPE, metrics_registry, render, stats_of
-from streamer.redaction import mask_query_tokens
+from streamer.metrics import metrics_registry, stats_of
 from streamer.signals import on_shutdown_signal
 
 STATIC = files("streamer") / "static"
@@ -41,7 +41,6 @@ class StreamerApp:
 
     events: EventsEndpoint
     routes: Starlette
-    hub: Hub
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http" and scope["path"] == "/events":
@@ -59,7 +58,7 @@ def create_app(settings: Settings, *, client: redis.asyncio.Redis) -> StreamerAp
     history = History(client, settings.events.stream_key, batch=config.replay_batch)
     events = EventsEndpoint(config, hub=hub, history=history, verifier=TokenVerifier(config),
                             limits=limits)
-    registry = metrics_registry(hub, limits)
+    registry = metrics_registry(hub)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
@@ -76,7 +75,7 @@ def create_app(settings: Settings, *, client: redis.asyncio.Redis) -> StreamerAp
         return JSONResponse(stats_of(hub, limits))
 
     async def metrics(request: Request) -> Response:
-        return Response(render(registry), media_type=PROMETHEUS_CONTENT_TYPE)
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     routes = [
         Route("/healthz", healthz),
@@ -86,7 +85,7 @@ def create_app(settings: Settings, *, client: redis.asyncio.Redis) -> StreamerAp
         Route("/client.js", static_file("client.js", "text/javascript")),
         Route("/", static_file("demo.html", "text/html")),
     ]
-    return StreamerApp(events, Starlette(routes=routes, lifespan=lifespan), hub)
+    return StreamerApp(events, Starlette(routes=routes, lifespan=lifespan))
 
 
 async def healthz(request: Request) -> Response:
@@ -117,5 +116,4 @@ def static_file(name: str, media_type: str) -> Any:
 def get_app() -> StreamerApp:
     settings = load_settings()
     configure_logging(settings, process="streamer")
-    mask_query_tokens()
     return create_app(settings, client=connect_async(settings.require_redis_url()))

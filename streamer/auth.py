@@ -48,10 +48,6 @@ class TokenVerifier:
         self._audience = settings.jwt_audience
         self._issuer = settings.jwt_issuer
 
-    @property
-    def enabled(self) -> bool:
-        return self._key is not None
-
     def verify(self, token: str) -> Grant:
         if self._key is None:
             raise Rejection(401, "tokens_disabled", "this streamer has no token key configured")

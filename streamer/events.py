@@ -70,7 +70,7 @@ class EventsEndpoint:
             await _send_preflight(send, self._cors.preflight(headers))
             return
         try:
-            request, grant = self._admit(scope)
+            request, grant = self._admit(scope, headers)
         except Rejection as exc:
             await _send_error(send, exc, cors)
             return
@@ -79,10 +79,10 @@ class EventsEndpoint:
         finally:
             self._limits.release(grant.subject)
 
-    def _admit(self, scope: Scope) -> tuple[StreamRequest, Grant]:
+    def _admit(self, scope: Scope, headers: dict[bytes, bytes]) -> tuple[StreamRequest, Grant]:
         if scope["method"] != "GET":
             raise Rejection(405, "method_not_allowed", "use GET")
-        request = read_request(scope, cookie_name=self._settings.cookie_name)
+        request = read_request(scope, cookie_name=self._settings.cookie_name, headers=headers)
         grant = self._verifier.verify(request.token) if request.token else ANONYMOUS
         authorise(request.patterns, grant, self._settings.public_topics)
         if self._hub.draining:

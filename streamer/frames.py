@@ -30,6 +30,3 @@ def reset_frame(position: str, reason: str) -> bytes:
     data = orjson.dumps({"reason": reason, "position": position}).decode()
     return ServerSentEvent(data, id=position, event="reset", sep="\n").encode()
 
-
-def control_frame(event_type: str, data: str) -> bytes:
-    return ServerSentEvent(data, event=event_type, sep="\n").encode()

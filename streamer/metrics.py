@@ -9,14 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from streamer.hub import Hub
 from streamer.limits import ConnectionLimits
-
-PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
 def stats_of(hub: Hub, limits: ConnectionLimits) -> dict[str, Any]:
@@ -35,9 +33,8 @@ def stats_of(hub: Hub, limits: ConnectionLimits) -> dict[str, Any]:
 
 
 class HubCollector(Collector):
-    def __init__(self, hub: Hub, limits: ConnectionLimits) -> None:
+    def __init__(self, hub: Hub) -> None:
         self._hub = hub
-        self._limits = limits
 
     def collect(self) -> Iterator[Metric]:
         stats = self._hub.stats
@@ -59,11 +56,7 @@ class HubCollector(Collector):
         yield closes
 
 
-def metrics_registry(hub: Hub, limits: ConnectionLimits) -> CollectorRegistry:
+def metrics_registry(hub: Hub) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(HubCollector(hub, limits))
+    registry.register(HubCollector(hub))
     return registry
-
-
-def render(registry: CollectorRegistry) -> bytes:
-    return generate_latest(registry)

@@ -31,9 +31,11 @@ def headers_of(scope: dict[str, Any]) -> dict[bytes, bytes]:
     return {name.lower(): value for name, value in scope.get("headers", [])}
 
 
-def read_request(scope: dict[str, Any], *, cookie_name: str) -> StreamRequest:
+def read_request(scope: dict[str, Any], *, cookie_name: str,
+                 headers: dict[bytes, bytes] | None = None) -> StreamRequest:
+    """The stream's topics, resume position and token; *headers* if already read."""
     query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-    headers = headers_of(scope)
+    headers = headers_of(scope) if headers is None else headers
     return StreamRequest(patterns=_patterns(query.get("topic", [])),
                          last_position=_last_position(headers, query),
                          token=_token(headers, query, cookie_name))
