@@ -9,7 +9,6 @@ every other route to a `falcon.asgi.App`.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Awaitable, Callable
 
 import falcon
@@ -68,18 +67,10 @@ def create_app(settings: Settings, *, queue: DeliveryQueue, stats: SourceStats,
     return Ingress(webhooks, app)
 
 
-def silence_server_access_log() -> None:
-    """uvicorn writes an access line whenever its logger has handlers; ours is the one line."""
-    access = logging.getLogger("uvicorn.access")
-    access.handlers[:] = []
-    access.propagate = False
-
-
 def get_app() -> Ingress:
     """Read settings from the environment and wire the real queue, stats and event log."""
     settings = load_settings()
     configure_logging(settings, process="ingress")
-    silence_server_access_log()
     url, timeout_s = settings.require_redis_url(), settings.ingress.enqueue_timeout_s
     client = connect_async(url, socket_timeout_s=timeout_s)
     intake = RedisIntake(url, namespace=settings.workers.namespace,

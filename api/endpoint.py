@@ -38,7 +38,7 @@ from api.queue import Admission, Delivery, DeliveryQueue, Outcome, Policy, Queue
 from api.requestlog import log_request, request_id
 from api.routing import Router
 from api.stats import SourceStats
-from api.verifiers import InvalidSignature, SignatureVerifier, StaleTimestamp
+from api.verifiers import InvalidSignature, SignatureVerifier, StaleTimestamp, Verified
 from common.templates import UNSAFE
 
 log = structlog.get_logger(__name__)
@@ -99,22 +99,26 @@ class WebhookEndpoint:
     async def __call__(self, scope: Scope, receive: Any, send: Any, source: str) -> None:
         headers = request_headers(scope)
         fields: Fields = {"request_id": request_id(headers.get("x-request-id"))}
+        tally: list[str] = []  # outcomes counted outside the admission script
+        answer: Answer | None
         try:
-            answer = await self._handle(source, headers, receive, fields)
+            answer = await self._handle(source, headers, receive, fields, tally)
         except ApiError as exc:
             answer = Answer(status_code(exc.status), error_body(exc.code, exc.message),
                             exc.headers)
         except ClientGone:
-            log_request("POST", scope["path"], 499, {**fields, "client_gone": True})
-            return
+            answer, fields["client_gone"] = None, True
         except Exception:
             log.exception("request.failed", **fields)
             answer = Answer(500, error_body("internal_error", "internal error"))
-        await _send(send, answer, fields["request_id"])
-        log_request("POST", scope["path"], answer.status, fields)
+        if answer is not None:
+            await _send(send, answer, fields["request_id"])
+        for outcome in tally:  # best effort, after the answer: a slow Redis never delays it
+            await self._stats.count(source, outcome)
+        log_request("POST", scope["path"], answer.status if answer else 499, fields)
 
     async def _handle(self, name: str, headers: Mapping[str, str], receive: Any,
-                      fields: Fields) -> Answer:
+                      fields: Fields, tally: list[str]) -> Answer:
         source = self._sources.get(name)
         if source is None:
             raise NotFound(f"unknown source {name!r}")
@@ -122,15 +126,15 @@ class WebhookEndpoint:
         try:
             delivery, dropped = await self._receive(source, headers, receive)
         except ApiError as exc:
-            await self._stats.count(name, f"rejected:{exc.reason}")
+            tally.append(f"rejected:{exc.reason}")
             fields["rejected"] = exc.reason
             raise
         except ClientGone:
-            await self._stats.count(name, "rejected:client_gone")
+            tally.append("rejected:client_gone")
             raise
         fields["delivery_id"] = delivery.delivery_id
         if dropped:
-            await self._stats.count(name, "filtered")
+            tally.append("filtered")
             return _accepted(200, delivery, filtered=True)
         admission = await self._admit(delivery, source.policy, fields)
         fields["outcome"] = admission.outcome.value
@@ -141,8 +145,10 @@ class WebhookEndpoint:
         require_json(headers.get("content-type"))
         body = await read_asgi_body(receive, headers.get("content-length"),
                                     max_bytes=self._max_body_bytes)
-        delivery_id = _verify(source.verifier, body, headers)
-        route = source.router.route(parse_json(body))
+        verified = _verify(source.verifier, body, headers)
+        delivery_id = verified.delivery_id or content_id(body)
+        payload = verified.document if verified.document is not None else parse_json(body)
+        route = source.router.route(payload)
         delivery = Delivery(source=source.name, delivery_id=delivery_id,
                             event_id=event_id_for(source.name, delivery_id),
                             body=body.decode(), received_at_ms=int(time.time() * 1000))
@@ -157,15 +163,14 @@ class WebhookEndpoint:
                                      retry_after_s=self._retry_after_s) from exc
 
 
-def _verify(verifier: SignatureVerifier, body: bytes, headers: Mapping[str, str]) -> str:
-    """The delivery id, once the signature over *body* checks out."""
+def _verify(verifier: SignatureVerifier, body: bytes, headers: Mapping[str, str]) -> Verified:
+    """What the verifier learnt, once the signature over *body* checks out."""
     try:
-        verified = verifier.verify(body, headers)
+        return verifier.verify(body, headers)
     except StaleTimestamp as exc:
         raise Unauthorized(str(exc), reason="stale_timestamp") from None
     except InvalidSignature as exc:
         raise Unauthorized(str(exc), reason="bad_signature") from None
-    return verified.delivery_id or content_id(body)
 
 
 def _answer(delivery: Delivery, admission: Admission) -> Answer:

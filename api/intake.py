@@ -75,17 +75,10 @@ class RedisIntake:
         args: list[Arg] = [policy.dedupe_window_s, job.redis_message_id, job.data,
                 policy.rate_limit_per_s or 0, WAKE_MAX_TOKENS]
         reply = await self._call(keys, args)
-        return Admission(Outcome(_text(reply[0])), retry_after_ms=int(reply[1]))
+        return Admission(Outcome(reply[0].decode()), retry_after_ms=int(reply[1]))
 
     async def _call(self, keys: list[Arg], args: list[Arg]) -> Any:
         try:
             return await self._script.run(keys, args, timeout_s=self._timeout_s)
         except (RedisReplyError, OSError, TimeoutError) as exc:
             raise QueueUnavailable(f"{type(exc).__name__}: {exc}") from exc
-
-    def close(self) -> None:
-        self._script.reset()
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value

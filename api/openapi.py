@@ -11,6 +11,8 @@ from typing import Any
 import falcon.asgi
 import orjson
 
+from common.settings import SOURCE_NAME
+
 JSON = "application/json"
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
 
@@ -33,7 +35,7 @@ ACCEPTED = {"type": "object", "required": ["id", "delivery_id"], "properties": {
     "delivery_id": {"type": "string"},
     "duplicate": {"type": "boolean"}, "filtered": {"type": "boolean"}}}
 SOURCE = {"name": "source", "in": "path", "required": True,
-          "schema": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,63}$"}}
+          "schema": {"type": "string", "pattern": SOURCE_NAME.pattern}}
 
 WEBHOOK_POST = {
     "summary": "Deliver a signed webhook",

@@ -10,7 +10,6 @@ remembered together. `RedisIntake` (api/intake.py) does it in one Lua script;
 from __future__ import annotations
 
 import enum
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -63,7 +62,6 @@ class MemoryQueue:
 
     deliveries: list[Delivery] = field(default_factory=list)
     seen: set[tuple[str, str]] = field(default_factory=set)
-    counts: Counter[str] = field(default_factory=Counter)
     fail_with: Exception | None = None
     rate_limited: bool = False
 
@@ -76,5 +74,4 @@ class MemoryQueue:
         if outcome is Outcome.ACCEPTED:
             self.seen.add(key)
             self.deliveries.append(delivery)
-        self.counts[f"{delivery.source}:{outcome.value}"] += 1
         return Admission(outcome, retry_after_ms=1000 if self.rate_limited else 0)

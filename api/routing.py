@@ -16,7 +16,7 @@ from typing import Any
 from api.errors import BadRequest
 from common.errors import InvalidTopic, TemplateError
 from common.settings import SourceSettings
-from common.templates import render
+from common.templates import render, template_context
 from common.topics import validate_topic
 
 
@@ -41,7 +41,7 @@ class Router:
 
     def route(self, payload: Any) -> Route:
         """The type, then (unless ``drop_types`` drops it) the topic; 400 if unroutable."""
-        context = {**(payload if isinstance(payload, dict) else {}), "source": self.source}
+        context = template_context(payload, self.source)
         try:
             event_type = render(self.type_template, context)
             if self.drops(event_type):

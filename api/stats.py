@@ -19,6 +19,7 @@ import structlog
 from redis.exceptions import RedisError
 
 from api.keys import stats_key
+from common.redis import text
 
 log = structlog.get_logger(__name__)
 
@@ -46,7 +47,7 @@ class RedisStats:
 
     async def read(self, source: str) -> dict[str, int]:
         raw = await asyncio.wait_for(self._client.hgetall(stats_key(source)), self._timeout_s)
-        return {_text(name): int(value) for name, value in raw.items()}
+        return {text(name): int(value) for name, value in raw.items()}
 
 
 @dataclass
@@ -62,7 +63,3 @@ class MemoryStats:
 
     async def read(self, source: str) -> dict[str, int]:
         return dict(self.counters.get(source, Counter()))
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value

@@ -69,8 +69,12 @@ def configure_logging(settings: Settings, *, process: str) -> None:
     root.setLevel(settings.log_level.upper())
     # Access loggers stay off: they print whole query strings (an SSE
     # ?access_token=) and each process writes its own canonical request line.
+    # With no handler to reach, uvicorn does not even format the line.
     for name in ("gunicorn.access", "uvicorn.access"):
-        logging.getLogger(name).disabled = True
+        logger = logging.getLogger(name)
+        logger.disabled = True
+        logger.handlers[:] = []
+        logger.propagate = False
     for name in ("gunicorn.error", "uvicorn", "uvicorn.error", "dramatiq"):
         logger = logging.getLogger(name)
         logger.handlers[:] = []

@@ -15,6 +15,7 @@ import redis
 
 from common.errors import EventLogUnavailable
 from common.events import Event
+from common.redis import text
 from common.settings import EventLogSettings
 
 # KEYS[1] stream, KEYS[2] "seen" key of this event id
@@ -69,7 +70,7 @@ class EventLog:
                                               args=args)
         except redis.RedisError as exc:
             raise EventLogUnavailable(f"event log append failed: {exc}") from exc
-        return Published(position=_text(position), duplicate=not created)
+        return Published(position=text(position), duplicate=not created)
 
 
 class MemoryPublisher:
@@ -86,7 +87,3 @@ class MemoryPublisher:
         self._positions[event.id] = position
         self.events.append(event)
         return Published(position=position, duplicate=False)
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value

@@ -8,6 +8,11 @@ import redis.asyncio
 DEFAULT_SOCKET_TIMEOUT_S = 5.0
 
 
+def text(value: bytes | str) -> str:
+    """A Redis reply as text (clients without ``decode_responses`` give bytes)."""
+    return value.decode() if isinstance(value, bytes) else value
+
+
 def connect(url: str, *, socket_timeout_s: float = DEFAULT_SOCKET_TIMEOUT_S) -> redis.Redis:
     """A synchronous client with a connection pool, for gunicorn and dramatiq processes."""
     return redis.Redis.from_url(

@@ -159,7 +159,7 @@ class StreamerSettings(_Section):
         return self
 
 
-KEY_PART = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+KEY_PART = SOURCE_NAME.pattern
 
 
 class ActorSettings(_Section):

@@ -32,6 +32,14 @@ def lookup(context: Mapping[str, Any], path: str) -> Any:
     return node
 
 
+def template_context(payload: Any, source: str) -> dict[str, Any]:
+    """What a source's templates see: the payload's fields (if it is an object) + ``source``.
+
+    The ingress (routing check) and the worker (the event) must build the same one.
+    """
+    return {**(payload if isinstance(payload, dict) else {}), "source": source}
+
+
 def render(template: str, context: Mapping[str, Any]) -> str:
     """Fill every ``{path}`` / ``{path|default}`` of *template* from *context*."""
 

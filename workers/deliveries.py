@@ -8,15 +8,14 @@ import orjson
 
 from common.events import Event
 from common.settings import SourceSettings
-from common.templates import render
+from common.templates import render, template_context
 
 
 def event_from_delivery(source_name: str, source: SourceSettings, *, event_id: str,
                         body: str) -> Event:
     """The event a webhook delivery becomes: topic and type from the source's templates."""
     payload: Any = orjson.loads(body)
-    context = payload if isinstance(payload, dict) else {}
-    context = {**context, "source": source_name}
+    context = template_context(payload, source_name)
     return Event(
         id=event_id,
         topic=render(source.topic, context),

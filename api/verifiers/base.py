@@ -25,9 +25,11 @@ class StaleTimestamp(InvalidSignature):
 
 @dataclass(frozen=True, slots=True)
 class Verified:
-    """What a successful verification learnt: the sender's delivery id, if it has one."""
+    """What a successful verification learnt: the sender's delivery id, if it has one, and
+    the parsed body when the scheme had to parse it (so it is not parsed twice)."""
 
     delivery_id: str | None
+    document: dict[str, object] | None = None
 
 
 class SignatureVerifier(Protocol):

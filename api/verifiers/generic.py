@@ -21,6 +21,7 @@ from api.verifiers.base import (
     Freshness,
     InvalidSignature,
     Verified,
+    hmac_sha256,
     require_header,
     require_match,
     utf8_keys,
@@ -50,8 +51,7 @@ class HmacVerifier:
         scheme = self._scheme
         presented = self._presented(require_header(headers, scheme.header.lower()))
         signed = self._signed_content(body, headers)
-        expected = [scheme.encode(hmac.new(key, signed, hashlib.sha256).digest())
-                    for key in self._keys]
+        expected = [scheme.encode(hmac_sha256(key, signed)) for key in self._keys]
         require_match([presented], expected, f"{scheme.header} does not match")
         delivery_id = headers.get(scheme.id_header.lower()) if scheme.id_header else None
         return Verified(delivery_id=delivery_id or None)

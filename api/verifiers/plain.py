@@ -42,7 +42,7 @@ class PlainVerifier:
                       "Plain-Request-Signature does not match")
         event = signed_json_object(body)
         self._freshness.check(_attempt_time_s(event))
-        return Verified(delivery_id=body_event_id(event))
+        return Verified(delivery_id=body_event_id(event), document=event)
 
 
 def _attempt_time_s(event: Mapping[str, object]) -> float:

@@ -39,7 +39,8 @@ class StripeVerifier:
         self._freshness.check_unix(timestamp)
         signed = timestamp.encode() + b"." + body
         require_match(signatures, hex_digests(self._keys, signed), "no Stripe-Signature v1 matches")
-        return Verified(delivery_id=body_event_id(signed_json_object(body)))
+        document = signed_json_object(body)
+        return Verified(delivery_id=body_event_id(document), document=document)
 
 
 def parse_header(header: str) -> tuple[str, list[bytes]]:
