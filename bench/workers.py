@@ -37,6 +37,7 @@ from dramatiq.brokers.redis import RedisBroker
 
 from bench.worker_actors import declare
 from common.settings import load_settings
+from hookstream import processes
 from hookstream.embedded import EmbeddedRedis
 from hookstream.supervisor import Supervisor
 from workers.wakeup import build_broker
@@ -94,10 +95,9 @@ def make_side(name: str, tmp: Path) -> Side:
         side.actors = declare(RedisBroker(url=server.url, namespace="hookstream"),
                               periodic=True)
         return side
-    argv = [sys.executable, "-m", "hookstream.cli", "worker", "-p", str(PROCESSES),
-            "-t", str(THREADS), "bench.hookstream_worker"]
-    side = Side(name, server, env, argv,
-                extra={"scheduler": [sys.executable, "-m", "hookstream.cli", "scheduler"]})
+    argv = processes.worker(processes=PROCESSES, threads=THREADS,
+                            modules=("bench.hookstream_worker",))
+    side = Side(name, server, env, argv, extra={"scheduler": processes.scheduler()})
     side.actors = declare(build_broker(load_settings({"HOOKSTREAM_REDIS_URL": server.url})),
                           periodic=False)
     return side

@@ -197,6 +197,11 @@ class WorkerSettings(_Section):
     scheduler_lock_ttl_s: float = Field(default=10.0, ge=1, le=300)
     metrics_port: int | None = Field(default=None, ge=1, le=65_535)
 
+    @property
+    def queues(self) -> list[str]:
+        """Every queue the actors use: deliveries, then periodic jobs."""
+        return [self.queue, self.periodic_queue]
+
     @model_validator(mode="after")
     def _heartbeats_beat_the_timeout(self) -> WorkerSettings:
         if self.heartbeat_interval_s * 2 > self.heartbeat_timeout_s:
@@ -204,6 +209,12 @@ class WorkerSettings(_Section):
                              "or live workers are taken for dead")
         if self.min_backoff_s > self.max_backoff_s:
             raise ValueError("min_backoff_s must not exceed max_backoff_s")
+        for name, actor in self.actors.items():
+            low = self.min_backoff_s if actor.min_backoff_s is None else actor.min_backoff_s
+            high = self.max_backoff_s if actor.max_backoff_s is None else actor.max_backoff_s
+            if low > high:
+                raise ValueError(f"actors.{name}: min_backoff_s ({low}) exceeds "
+                                 f"max_backoff_s ({high})")
         return self
 
 

@@ -71,11 +71,13 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def _operate(args: argparse.Namespace) -> int:
+    # The processes this starts, and the broker module they import, read the same config.
+    os.environ.update(_env_with_dev_config())
     if args.command == "scheduler":
         from workers.scheduler import main as run_scheduler
 
         return run_scheduler()
-    settings = load_settings(_env_with_dev_config())
+    settings = load_settings()
     if args.command == "dlq":
         from workers.errors import DeadLetterNotFound
 

@@ -41,7 +41,7 @@ def add_parser(commands: Any) -> None:
 def run(settings: Settings, args: argparse.Namespace) -> int:
     workers = settings.workers
     store = DeadLetters(connect(settings.require_redis_url()), workers.namespace,
-                        [workers.queue, workers.periodic_queue])
+                        workers.queues)
     if args.dlq_action == "list":
         return _list(store, args.queue)
     if args.dlq_action == "show":

@@ -51,10 +51,7 @@ def signed_delivery(settings: Settings, source: str,
 
 def _hmac_headers(secret: str, body: bytes, delivery_id: str, now: int,
                   config: SourceSettings) -> dict[str, str]:
-    scheme = generic.HmacScheme(header=config.hmac_header or "", prefix=config.hmac_prefix,
-                                encoding=config.hmac_encoding,
-                                timestamp_header=config.hmac_timestamp_header,
-                                id_header=config.hmac_id_header)
+    scheme = generic.HmacScheme.from_settings(config)
     headers = generic.sign(secret, scheme, body, timestamp=now)
     if scheme.id_header:
         headers[scheme.id_header] = delivery_id

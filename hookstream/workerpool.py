@@ -51,7 +51,7 @@ def run_workers(settings: Settings, *, processes: int, threads: int, modules: Se
 def _serve_metrics(settings: Settings, supervisor: Supervisor, port: int) -> None:
     workers = settings.workers
     client = connect(settings.require_redis_url())
-    queues = [workers.queue, workers.periodic_queue]
+    queues = workers.queues
     collector = WorkerCollector(
         client, DeadLetters(client, workers.namespace, queues), workers.namespace, queues,
         restarts=lambda: sum(child.restarts for child in supervisor.children.values()))

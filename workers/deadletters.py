@@ -18,12 +18,11 @@ from typing import Any, cast
 import redis
 from dramatiq import Middleware
 from dramatiq.broker import Broker, MessageProxy
-from dramatiq.message import Message
+from dramatiq.message import Message, generate_unique_id
 
 from common.queueing import WAKE_MAX_TOKENS, messages_key, queue_key, wake_key
 from workers import keys, scripts
 from workers.errors import DeadLetterNotFound
-from workers.wakeup import new_redis_message_id
 
 MIN_PREFIX = 6
 REASON_CHARS = 500
@@ -77,7 +76,7 @@ class DeadLetters:
 
     def replay(self, letter: DeadLetter) -> bool:
         """Put *letter* back on its queue as a fresh message (retry count reset)."""
-        new_id = new_redis_message_id()
+        new_id = generate_unique_id()
         options = {name: value for name, value in letter.message.options.items()
                    if name not in RETRY_OPTIONS}
         message = dataclasses.replace(letter.message, queue_name=letter.queue,

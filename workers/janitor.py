@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import redis
 import structlog
-from dramatiq.common import current_millis
+from dramatiq.common import current_millis, q_name
 
 from common.queueing import WAKE_MAX_TOKENS
 from common.settings import WorkerSettings
@@ -36,7 +36,7 @@ class Janitor:
                  queues: Sequence[str]) -> None:
         self._client = client
         self._settings = settings
-        self._queues = sorted({keys.canonical_queue(queue) for queue in queues})
+        self._queues = sorted({q_name(queue) for queue in queues})
         self._reap = client.register_script(scripts.REAP)
 
     def sweep(self) -> Sweep:

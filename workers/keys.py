@@ -7,12 +7,7 @@ sorted set, the dead-letter queue (``XQ``) and a private interrupt list per cons
 
 from __future__ import annotations
 
-DELAY_SUFFIX = ".DQ"
-
-
-def canonical_queue(queue: str) -> str:
-    """``deliveries.DQ`` -> ``deliveries``: delayed messages dead-letter on their own queue."""
-    return queue[: -len(DELAY_SUFFIX)] if queue.endswith(DELAY_SUFFIX) else queue
+from dramatiq.common import xq_name
 
 
 def acks_key(namespace: str, worker_id: str, queue: str) -> str:
@@ -24,7 +19,8 @@ def heartbeats_key(namespace: str) -> str:
 
 
 def dead_letters_key(namespace: str, queue: str) -> str:
-    return f"{namespace}:{canonical_queue(queue)}.XQ"
+    """Delayed messages (``deliveries.DQ``) dead-letter on their own queue's ``XQ``."""
+    return f"{namespace}:{xq_name(queue)}"
 
 
 def dead_letter_messages_key(namespace: str, queue: str) -> str:

@@ -28,17 +28,14 @@ class ActorPolicy:
 
 
 def policy_for(settings: WorkerSettings, actor_name: str) -> ActorPolicy:
+    """The actor's overrides over the [workers] defaults (settings checked their back-off)."""
     override = settings.actors.get(actor_name)
-    policy = ActorPolicy(
+    return ActorPolicy(
         max_retries=_pick(override and override.max_retries, settings.max_retries),
         time_limit_s=_pick(override and override.time_limit_s, settings.time_limit_s),
         min_backoff_s=_pick(override and override.min_backoff_s, settings.min_backoff_s),
         max_backoff_s=_pick(override and override.max_backoff_s, settings.max_backoff_s),
     )
-    if policy.min_backoff_s > policy.max_backoff_s:
-        raise ConfigError(f"workers.actors.{actor_name}: min_backoff_s ({policy.min_backoff_s})"
-                          f" exceeds max_backoff_s ({policy.max_backoff_s})")
-    return policy
 
 
 def actor_options(settings: WorkerSettings, actor_name: str) -> dict[str, Any]:

@@ -22,7 +22,6 @@ import redis
 import structlog
 
 from common.logs import configure_logging
-from common.redis import connect
 from common.settings import Settings
 from workers import keys
 from workers.janitor import Janitor
@@ -124,8 +123,7 @@ def main() -> int:
 
     settings = actors.settings
     configure_logging(settings, process="scheduler")
-    client = connect(settings.require_redis_url())
-    scheduler = create_scheduler(settings, client=client,
+    scheduler = create_scheduler(settings, client=actors.broker.client,
                                  queues=sorted(actors.broker.get_declared_queues()),
                                  runs={"trim_event_log": actors.trim_event_log.send})
     stop = threading.Event()

@@ -17,7 +17,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Sequence
 from typing import Any
-from uuid import uuid4
 
 import redis
 from dramatiq import Middleware
@@ -149,6 +148,3 @@ def build_broker(settings: Settings, *, socket_timeout_s: float = 10.0) -> Wakeu
                         heartbeat_interval_s=workers.heartbeat_interval_s,
                         wake_timeout_s=workers.wake_timeout_s)
 
-
-def new_redis_message_id() -> str:
-    return str(uuid4())

@@ -26,6 +26,7 @@ from api.verifiers.base import (
     require_match,
     utf8_keys,
 )
+from common.settings import SourceSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +39,12 @@ class HmacScheme:
 
     def encode(self, digest: bytes) -> bytes:
         return digest.hex().encode() if self.encoding == "hex" else base64.b64encode(digest)
+
+    @classmethod
+    def from_settings(cls, source: SourceSettings) -> HmacScheme:
+        return cls(header=source.hmac_header or "", prefix=source.hmac_prefix,
+                   encoding=source.hmac_encoding, timestamp_header=source.hmac_timestamp_header,
+                   id_header=source.hmac_id_header)
 
 
 class HmacVerifier:

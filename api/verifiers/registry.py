@@ -18,11 +18,7 @@ Builder = Callable[[Sequence[str], SourceSettings], SignatureVerifier]
 
 
 def _hmac(secrets: Sequence[str], source: SourceSettings) -> SignatureVerifier:
-    scheme = HmacScheme(header=source.hmac_header or "", prefix=source.hmac_prefix,
-                        encoding=source.hmac_encoding,
-                        timestamp_header=source.hmac_timestamp_header,
-                        id_header=source.hmac_id_header)
-    return HmacVerifier(secrets, scheme, tolerance_s=source.tolerance_s)
+    return HmacVerifier(secrets, HmacScheme.from_settings(source), tolerance_s=source.tolerance_s)
 
 
 BUILDERS: dict[str, Builder] = {
