@@ -13,13 +13,19 @@ def text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
-def connect(url: str, *, socket_timeout_s: float = DEFAULT_SOCKET_TIMEOUT_S) -> redis.Redis:
-    """A synchronous client with a connection pool, for gunicorn and dramatiq processes."""
+def connect(url: str, *, socket_timeout_s: float | None = DEFAULT_SOCKET_TIMEOUT_S,
+            connect_timeout_s: float | None = None,
+            health_check_interval_s: int = 30) -> redis.Redis:
+    """A synchronous client with a connection pool, for gunicorn and dramatiq processes.
+
+    Blocking pops need ``socket_timeout_s`` longer than the block and
+    ``health_check_interval_s=0`` (no PING before each pop).
+    """
     return redis.Redis.from_url(
         url,
         socket_timeout=socket_timeout_s,
-        socket_connect_timeout=socket_timeout_s,
-        health_check_interval=30,
+        socket_connect_timeout=connect_timeout_s or socket_timeout_s,
+        health_check_interval=health_check_interval_s,
     )
 
 

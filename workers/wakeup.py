@@ -140,9 +140,8 @@ def build_broker(settings: Settings, *, socket_timeout_s: float = 10.0) -> Wakeu
     workers = settings.workers
     # Blocking pops need a socket timeout longer than the block, and no health-check
     # PING before each pop (that would be a second call per wake-up).
-    blocking = redis.Redis.from_url(
-        url, socket_timeout=workers.wake_timeout_s + BLOCKING_SOCKET_MARGIN_S,
-        socket_connect_timeout=socket_timeout_s, health_check_interval=0)
+    blocking = connect(url, socket_timeout_s=workers.wake_timeout_s + BLOCKING_SOCKET_MARGIN_S,
+                       connect_timeout_s=socket_timeout_s, health_check_interval_s=0)
     return WakeupBroker(client=connect(url, socket_timeout_s=socket_timeout_s),
                         blocking_client=blocking, namespace=workers.namespace,
                         heartbeat_interval_s=workers.heartbeat_interval_s,
