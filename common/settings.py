@@ -218,6 +218,63 @@ class WorkerSettings(_Section):
         return self
 
 
+class AirtableSettings(_Section):
+    """The Airtable domain, ``[airtable]``: API, request budgets, read cache.
+
+    ``cache_ttl_s`` is the default time a cached read lives (the change events
+    of a table invalidate it sooner); ``table_ttl_s`` overrides it per table id
+    or name, 0 = never cached (live data, as seed 001 does for sessions).
+    """
+
+    api_url: str = Field(default="https://api.airtable.com", pattern=r"^https?://")
+    token: SecretStr | None = None
+    cache_ttl_s: int = Field(default=300, ge=0, le=7 * 86_400)
+    table_ttl_s: dict[str, int] = Field(default_factory=dict)
+    base_rate_per_s: float = Field(default=5.0, gt=0, le=1_000)
+    token_rate_per_s: float = Field(default=50.0, gt=0, le=10_000)
+    pause_after_429_s: float = Field(default=30.0, ge=0, le=3_600)
+    request_timeout_s: float = Field(default=30.0, gt=0, le=300)
+    webhook_refresh_s: float = Field(default=86_400.0, gt=0, le=6 * 86_400)
+
+    def ttl_for(self, table: str) -> int:
+        return self.table_ttl_s.get(table, self.cache_ttl_s)
+
+    def require_token(self) -> SecretStr:
+        if self.token is None:
+            raise ConfigError("airtable.token is not set: set HOOKSTREAM_AIRTABLE__TOKEN "
+                              "or [airtable] token in the config file")
+        return self.token
+
+
+WatchMode = Literal["push", "poll", "watermark"]
+
+
+class WatchSettings(_Section):
+    """One SQL change stream, ``[watches.NAME]``: a table or a query, diffed into row events."""
+
+    url: SecretStr
+    table: str | None = None
+    query: str | None = None
+    key: CsvList = Field(min_length=1)
+    tables: CsvList = Field(default_factory=list)
+    topic: str = Field(min_length=1)
+    mode: WatchMode = "push"
+    interval_s: float = Field(default=1.0, gt=0, le=3_600)
+    debounce_s: float = Field(default=0.05, ge=0, le=60)
+    watermark: str | None = None
+    columns: CsvList | None = None
+
+    @model_validator(mode="after")
+    def _table_or_query(self) -> WatchSettings:
+        if (self.table is None) == (self.query is None):
+            raise ValueError("set exactly one of table or query")
+        if self.query is not None and not self.tables:
+            raise ValueError("a query watch names the tables it reads in tables")
+        if self.mode == "watermark" and not self.watermark:
+            raise ValueError("mode watermark needs the watermark column")
+        return self
+
+
 class Settings(_Section):
     """Everything a hookstream process can be told."""
 
@@ -229,6 +286,8 @@ class Settings(_Section):
     streamer: StreamerSettings = Field(default_factory=StreamerSettings)
     workers: WorkerSettings = Field(default_factory=WorkerSettings)
     sources: dict[str, SourceSettings] = Field(default_factory=dict)
+    airtable: AirtableSettings = Field(default_factory=AirtableSettings)
+    watches: dict[str, WatchSettings] = Field(default_factory=dict)
 
     @field_validator("sources")
     @classmethod
@@ -237,6 +296,14 @@ class Settings(_Section):
             if not SOURCE_NAME.match(name):
                 raise ValueError(f"source name {name!r} must match {SOURCE_NAME.pattern}")
         return sources
+
+    @field_validator("watches")
+    @classmethod
+    def _watch_names_are_slugs(cls, watches: dict[str, WatchSettings]) -> Any:
+        for name in watches:
+            if not SOURCE_NAME.match(name):
+                raise ValueError(f"watch name {name!r} must match {SOURCE_NAME.pattern}")
+        return watches
 
     def require_redis_url(self) -> str:
         if not self.redis_url:
