@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import sys
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 
 from common.errors import ConfigError
@@ -25,9 +25,11 @@ def _check_ports_free(ports: processes.Ports) -> None:
                 raise ConfigError(f"port {port} is already in use: pass {flag} PORT")
 
 
-def run_dev(*, state_dir: Path, ports: processes.Ports, demo: bool) -> int:
+def run_dev(environ: Mapping[str, str], *, state_dir: Path, ports: processes.Ports,
+            demo: bool) -> int:
+    """Run everything under *environ* (plus the demo config and embedded Valkey if unset)."""
     _check_ports_free(ports)
-    env = dict(os.environ)
+    env = dict(environ)
     if not env.get("HOOKSTREAM_CONFIG"):
         env["HOOKSTREAM_CONFIG"] = str(ensure_demo_config(state_dir).resolve())
     settings = load_settings(env)
