@@ -12,6 +12,7 @@ from pathlib import Path
 from common.errors import ConfigError
 from common.settings import load_settings
 from hookstream import processes
+from hookstream.commands.output import console
 from hookstream.devconfig import DEMO_SOURCE, ensure_demo_config
 from hookstream.embedded import EmbeddedRedis
 from hookstream.sender import DemoSource
@@ -47,8 +48,9 @@ def run_dev(environ: Mapping[str, str], *, state_dir: Path, ports: processes.Por
             supervisor.start(name, argv)
         ingress_url = f"http://127.0.0.1:{ports.ingress}"
         streamer_url = f"http://127.0.0.1:{ports.streamer}"
-        wait_http_ok(f"{ingress_url}/readyz")
-        wait_http_ok(f"{streamer_url}/readyz")
+        with console(stderr=True).status("starting ingress, worker, scheduler, streamer…"):
+            wait_http_ok(f"{ingress_url}/readyz")
+            wait_http_ok(f"{streamer_url}/readyz")
         source = DemoSource(settings, ingress_url, DEMO_SOURCE) if demo else None
         if source is not None and DEMO_SOURCE in settings.sources:
             source.start()
