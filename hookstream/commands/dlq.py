@@ -34,7 +34,8 @@ def list_letters(obj: CliContext, queue: str | None) -> int:
     from hookstream.commands.output import console, table
     from hookstream.dlq import COLUMNS, summary
 
-    letters = _store(obj).entries(queue=queue, limit=-1)
+    with _reported():
+        letters = _store(obj).entries(queue=queue, limit=-1)
     out = console()
     if not letters:
         out.print("no dead letters")
@@ -67,12 +68,12 @@ def _action_command(name: str, pick: Act, *, verb: str, past: str) -> click.Comm
         from hookstream.commands.output import progress
 
         _check_target(letter_id, every=every, queue=queue)
-        store = _store(obj)
         with _reported():
+            store = _store(obj)
             letters = ([store.find(letter_id)] if letter_id is not None
                        else store.entries(queue=queue, limit=-1))
-        act = pick(store)
-        done = sum(act(letter) for letter in progress(letters, f"{past}…"))
+            act = pick(store)
+            done = sum(act(letter) for letter in progress(letters, f"{past}…"))
         click.echo(f"{past} {done} dead letter(s)")
         return 0
 
@@ -105,10 +106,14 @@ def _store(obj: CliContext) -> DeadLetters:
 
 @contextmanager
 def _reported() -> Iterator[None]:
-    """A dead letter that is not there is a plain failure (exit 1), not a traceback."""
+    """A dead letter or queue that is not there, or Redis down: exit 1, not a traceback."""
+    import redis
+
     from workers.errors import DeadLetterNotFound
 
     try:
         yield
     except DeadLetterNotFound as exc:
         raise CommandFailed(str(exc), command="hookstream dlq") from exc
+    except redis.ConnectionError as exc:
+        raise CommandFailed(f"could not reach Redis: {exc}", command="hookstream dlq") from exc

@@ -16,6 +16,7 @@ from dramatiq.message import Message
 from hookstream.commands import COMMANDS, cli
 from hookstream.commands.context import CliContext
 from hookstream.devconfig import demo_config_text
+from hookstream.embedded import free_port
 
 ROOT = Path(__file__).resolve().parents[3]
 HEAVY = ("redis", "dramatiq", "workers", "rich", "pydantic", "httpx", "common.settings")
@@ -142,8 +143,6 @@ def test_operating_commands_fall_back_to_the_dev_config(tmp_path):
 
 
 def test_send_to_a_closed_port_is_a_clear_failure(config):
-    from hookstream.embedded import free_port
-
     url = f"http://127.0.0.1:{free_port()}"
     result = run(["send", "demo", '{"type":"hello"}', "--url", url],
                  {"HOOKSTREAM_CONFIG": str(config)})
@@ -211,6 +210,17 @@ def test_dlq_replay_puts_the_letter_back(dlq_env, redis_client):
     assert result.stdout == "replayed 1 dead letter(s)\n"
     assert redis_client.zcard(f"{namespace}:deliveries.XQ") == 0
     assert redis_client.hlen(f"{namespace}:deliveries.msgs") == 1
+
+
+def test_dlq_unknown_queue_or_unreachable_redis_is_exit_1(dlq_env):
+    result = run(["dlq", "list", "--queue", "nope"], dlq_env)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("hookstream dlq: unknown queue 'nope'")
+    down = {**dlq_env, "HOOKSTREAM_REDIS_URL": f"redis://:pw@127.0.0.1:{free_port()}/0"}
+    result = run(["dlq", "replay", "--all"], down)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("hookstream dlq: could not reach Redis")
+    assert "pw" not in result.stderr
 
 
 def test_dlq_without_redis_says_how_to_set_it(config):
