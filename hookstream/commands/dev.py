@@ -15,8 +15,10 @@ PORT = click.IntRange(min=1, max=65_535)
 @click.option("--state-dir", type=click.Path(file_okay=False, path_type=Path),
               default=DEFAULT_STATE_DIR, show_default=True,
               help="Where the demo config and the embedded Valkey's data live.")
-@click.option("--ingress-port", type=PORT, default=8000, show_default=True)
-@click.option("--streamer-port", type=PORT, default=8001, show_default=True)
+@click.option("--ingress-port", type=PORT, default=8000, show_default=True,
+              help="Where the webhook ingress listens.")
+@click.option("--streamer-port", type=PORT, default=8001, show_default=True,
+              help="Where the SSE streamer (and the demo page) listens.")
 @click.option("--no-demo", is_flag=True, help="No periodic demo webhooks.")
 @click.pass_obj
 def dev(obj: CliContext, state_dir: Path, ingress_port: int, streamer_port: int,

@@ -27,4 +27,6 @@ class CommandFailed(click.ClickException):
 
 
 class BadConfiguration(CommandFailed):
+    """The configuration cannot work; the message names the key and how to set it."""
+
     exit_code = 2
