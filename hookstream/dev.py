@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import sys
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 
 from common.errors import ConfigError
 from common.settings import load_settings
 from hookstream import processes
+from hookstream.commands.output import console
 from hookstream.devconfig import DEMO_SOURCE, ensure_demo_config
 from hookstream.embedded import EmbeddedRedis
 from hookstream.sender import DemoSource
@@ -25,9 +26,11 @@ def _check_ports_free(ports: processes.Ports) -> None:
                 raise ConfigError(f"port {port} is already in use: pass {flag} PORT")
 
 
-def run_dev(*, state_dir: Path, ports: processes.Ports, demo: bool) -> int:
+def run_dev(environ: Mapping[str, str], *, state_dir: Path, ports: processes.Ports,
+            demo: bool) -> int:
+    """Run everything under *environ* (plus the demo config and embedded Valkey if unset)."""
     _check_ports_free(ports)
-    env = dict(os.environ)
+    env = dict(environ)
     if not env.get("HOOKSTREAM_CONFIG"):
         env["HOOKSTREAM_CONFIG"] = str(ensure_demo_config(state_dir).resolve())
     settings = load_settings(env)
@@ -45,8 +48,9 @@ def run_dev(*, state_dir: Path, ports: processes.Ports, demo: bool) -> int:
             supervisor.start(name, argv)
         ingress_url = f"http://127.0.0.1:{ports.ingress}"
         streamer_url = f"http://127.0.0.1:{ports.streamer}"
-        wait_http_ok(f"{ingress_url}/readyz")
-        wait_http_ok(f"{streamer_url}/readyz")
+        with console(stderr=True).status("starting ingress, worker, scheduler, streamer…"):
+            wait_http_ok(f"{ingress_url}/readyz")
+            wait_http_ok(f"{streamer_url}/readyz")
         source = DemoSource(settings, ingress_url, DEMO_SOURCE) if demo else None
         if source is not None and DEMO_SOURCE in settings.sources:
             source.start()

@@ -29,13 +29,13 @@ def ingress(port: int, *, host: str = "127.0.0.1", workers: int = 2,
 def worker(*, processes: int = 1, threads: int = 4,
            modules: tuple[str, ...] = ("workers.actors",)) -> list[str]:
     """Supervised dramatiq processes (`hookstream worker`): a dead one is restarted alone."""
-    return [sys.executable, "-m", "hookstream.cli", "worker", "--processes", str(processes),
+    return [sys.executable, "-m", "hookstream", "worker", "--processes", str(processes),
             "--threads", str(threads), *modules]
 
 
 def scheduler() -> list[str]:
     """The periodic-job scheduler (`hookstream scheduler`); a Redis lease keeps it single."""
-    return [sys.executable, "-m", "hookstream.cli", "scheduler"]
+    return [sys.executable, "-m", "hookstream", "scheduler"]
 
 
 def streamer(port: int, *, host: str = "127.0.0.1", graceful_timeout_s: int = 5) -> list[str]:

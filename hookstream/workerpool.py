@@ -11,11 +11,10 @@ worker-tier metrics (`workers.metrics`) are served from this process.
 
 from __future__ import annotations
 
-import os
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from common.redis import connect
 from common.settings import Settings
@@ -31,9 +30,10 @@ def dramatiq_argv(*, threads: int, modules: Sequence[str], shutdown_timeout_s: f
             "--worker-shutdown-timeout", str(int(shutdown_timeout_s * 1000)), *modules]
 
 
-def run_workers(settings: Settings, *, processes: int, threads: int, modules: Sequence[str],
-                shutdown_timeout_s: float) -> int:
-    supervisor = Supervisor(dict(os.environ), restart=True)
+def run_workers(settings: Settings, *, env: Mapping[str, str], processes: int, threads: int,
+                modules: Sequence[str], shutdown_timeout_s: float) -> int:
+    """Run *processes* workers, each started with *env* (the settings' environment)."""
+    supervisor = Supervisor(env, restart=True)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())

@@ -16,7 +16,7 @@ import redis
 from standardwebhooks.webhooks import Webhook
 
 from hookstream import processes
-from hookstream.cli import main
+from hookstream.commands import main
 from hookstream.embedded import free_port
 from hookstream.supervisor import Supervisor, wait_http_ok
 from tests.integration.conftest import STREAM_KEY, config_text

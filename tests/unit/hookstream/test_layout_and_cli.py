@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from hookstream import processes
-from hookstream.cli import main
+from hookstream.commands import main
 from hookstream.devconfig import demo_config_text
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -1,0 +1,60 @@
+"""`hookstream dev` end to end: a fresh directory, the embedded Valkey, every process,
+then `hookstream send` through the whole pipeline, and a clean stop on Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from hookstream.commands import main
+from hookstream.embedded import free_port
+from tests.sse_client import SseReader
+
+pytestmark = pytest.mark.integration
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def wait_for_text(path: Path, text: str, process: subprocess.Popen[bytes], *,
+                  timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while text not in path.read_text():
+        assert process.poll() is None, path.read_text()
+        assert time.monotonic() < deadline, f"{text!r} never came"
+        time.sleep(0.05)
+
+
+def test_dev_runs_everything_and_send_reaches_the_stream(tmp_path, capsys):
+    ports = {"ingress": free_port(), "streamer": free_port()}
+    env = {key: value for key, value in os.environ.items() if not key.startswith("HOOKSTREAM_")}
+    env["PYTHONPATH"] = str(ROOT)
+    out = tmp_path / "dev.out"
+    with out.open("wb") as sink:
+        dev = subprocess.Popen(
+            [sys.executable, "-m", "hookstream", "dev", "--state-dir", "state", "--no-demo",
+             "--ingress-port", str(ports["ingress"]), "--streamer-port", str(ports["streamer"])],
+            cwd=tmp_path, env=env, stdout=sink, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_text(out, "hookstream is running", dev)
+        config = tmp_path / "state" / "dev.toml"
+        assert f"config        {config}" in out.read_text()
+        reader = SseReader(f"http://127.0.0.1:{ports['streamer']}/events",
+                           params={"topic": "webhooks/demo"}).wait_connected()
+        try:
+            assert main(["--config", str(config), "send", "demo", '{"type":"hello","n":1}',
+                         "--url", f"http://127.0.0.1:{ports['ingress']}"]) == 0
+            assert capsys.readouterr().out.startswith("202 ")
+            envelope = json.loads(reader.next_event(timeout_s=30).data)
+            assert (envelope["type"], envelope["data"]) == ("hello", {"type": "hello", "n": 1})
+        finally:
+            reader.close()
+    finally:
+        dev.send_signal(signal.SIGINT)
+        dev.wait(timeout=60)
+    assert dev.returncode == 0
