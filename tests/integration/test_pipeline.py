@@ -12,6 +12,7 @@ from standardwebhooks.webhooks import Webhook
 from common.events import Event
 from tests.integration.conftest import QUEUED_MESSAGES, STREAM_KEY
 from tests.sse_client import SseReader
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -65,6 +66,7 @@ def test_bad_deliveries_get_4xx_and_produce_no_event(system, demo_secret, tmp_pa
     client = witnessed_by(system, demo_secret)
     assert logged_events(client) == ["demo.msg_witness"]
     client.close()
+    system.supervisor.stop()  # every line written: the processes have exited
     assert_structured_and_secret_free((tmp_path / "ingress.log").read_text(), demo_secret,
                                       "Booting worker")
     assert_structured_and_secret_free((tmp_path / "worker.log").read_text(), demo_secret,
@@ -79,11 +81,9 @@ def witnessed_by(system, secret: str) -> redis.Redis:
                           headers=official_signed(secret, body, "msg_witness"))
     assert response.status_code == 202, response.text
     client = redis.Redis.from_url(system.redis_url)
-    deadline = time.monotonic() + 30
-    while not ("demo.msg_witness" in logged_events(client)
-               and client.hlen(QUEUED_MESSAGES) == 0):
-        assert time.monotonic() < deadline, "the witness delivery never reached the log"
-        time.sleep(0.05)
+    wait_until(lambda: ("demo.msg_witness" in logged_events(client)
+                        and client.hlen(QUEUED_MESSAGES) == 0),
+               timeout_s=30, what="the witness delivery to reach the log")
     return client
 
 

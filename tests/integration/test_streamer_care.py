@@ -16,6 +16,7 @@ from tests.integration.streamer_support import (
     stalled_client,
 )
 from tests.sse_client import SseReader
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -62,7 +63,7 @@ def test_sigterm_drains_and_clients_resume_elsewhere_with_nothing_lost(start_str
     publishing = threading.Thread(target=keep_publishing)
     publishing.start()
     try:
-        wait_until(lambda: len(sent) >= 10)  # the streams are live and busy
+        wait_until(lambda: len(sent) >= 10, what="the streams to be busy")
         streamers.supervisor.signal("streamer0", signal.SIGTERM)
         for reader in readers:
             assert reader.ended.wait(20), "stream not drained"
@@ -76,7 +77,7 @@ def test_sigterm_drains_and_clients_resume_elsewhere_with_nothing_lost(start_str
                                      headers={"Last-Event-ID": got[-1]}).wait_connected())
             reader.got = got
         published = len(sent)
-        wait_until(lambda: len(sent) >= published + 10)  # more while they are resumed
+        wait_until(lambda: len(sent) >= published + 10, what="more events while resumed")
         stop.set()
         publishing.join()
         for reader, after in zip(readers, resumed, strict=True):
@@ -89,13 +90,6 @@ def test_sigterm_drains_and_clients_resume_elsewhere_with_nothing_lost(start_str
         publishing.join()
         for reader in readers:
             reader.close()
-
-
-def wait_until(predicate, timeout_s: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
 
 
 def _ids_until_end(reader: SseReader) -> list[str]:
