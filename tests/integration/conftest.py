@@ -14,6 +14,7 @@ from hookstream.supervisor import Supervisor, wait_http_ok
 from tests.integration.streamer_support import start_streamers  # noqa: F401  (fixture)
 
 STREAM_KEY = "hookstream:{events}:log"
+QUEUED_MESSAGES = "hookstream:deliveries.msgs"  # the deliveries queue's unacknowledged jobs
 
 
 @dataclass

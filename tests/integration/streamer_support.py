@@ -1,8 +1,12 @@
-"""Real streamer processes (uvicorn) for the streamer's integration tests."""
+"""Real streamer processes for the streamer's integration tests: uvicorn, as in
+production, or hypercorn, whose ASGI ``receive`` is not uvicorn's request cycle,
+so the streamer takes its portable peer path (`streamer.peers.WatchedPeer`)."""
 
 from __future__ import annotations
 
 import os
+import socket
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,6 +61,15 @@ class Streamers:
             time.sleep(0.1)
 
 
+def hypercorn_streamer(port: int, *, graceful_timeout_s: int = 5) -> list[str]:
+    """The streamer app under hypercorn, in one process (``--workers 0``)."""
+    return [sys.executable, "-m", "hypercorn", "--bind", f"127.0.0.1:{port}", "--workers", "0",
+            "--graceful-timeout", str(graceful_timeout_s), "streamer.app:get_app()"]
+
+
+SERVERS = {"uvicorn": processes.streamer, "hypercorn": hypercorn_streamer}
+
+
 def token(topics, *, sub: str = "user-1", ttl_s: float = 600, secret: str = JWT_SECRET) -> str:
     claims = {"sub": sub, "topics": topics, "exp": int(time.time() + ttl_s)}
     return jwt.encode(claims, secret, algorithm="HS256")
@@ -70,6 +83,34 @@ def publish(log: EventLog, topic: str, n: int, *, kind: str = "test.event") -> s
     return log.publish(Event(topic=topic, type=kind, data={"n": n}, source="test")).position
 
 
+def stalled_client(url: str, topic: str) -> socket.socket:
+    """An SSE client that sends its request and then never reads."""
+    host, port = url.removeprefix("http://").split(":")
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect((host, int(port)))
+    sock.sendall(f"GET /events?topic={topic} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    return sock
+
+
+def drained(sock: socket.socket, timeout_s: float = 20.0) -> bool:
+    """Read everything; True when the server closed the connection."""
+    sock.settimeout(timeout_s)
+    try:
+        while sock.recv(1 << 16):
+            pass
+    except ConnectionResetError:
+        return True
+    except TimeoutError:
+        return False
+    return True
+
+
+def big_event(n: int) -> Event:
+    return Event(topic="public/bulk", type="bulk", data={"n": n, "pad": "x" * 8_000},
+                 source="test")
+
+
 @pytest.fixture
 def start_streamers(tmp_path: Path, redis_url: str):
     config = tmp_path / "streamer.toml"
@@ -78,10 +119,10 @@ def start_streamers(tmp_path: Path, redis_url: str):
     env.update(HOOKSTREAM_CONFIG=str(config), HOOKSTREAM_REDIS_URL=redis_url)
     supervisor = Supervisor(env, log_dir=str(tmp_path), restart=False)
 
-    def start(count: int = 1) -> Streamers:
+    def start(count: int = 1, *, server: str = "uvicorn") -> Streamers:
         ports = [free_port() for _ in range(count)]
         for number, port in enumerate(ports):
-            supervisor.start(f"streamer{number}", processes.streamer(port))
+            supervisor.start(f"streamer{number}", SERVERS[server](port))
         urls = [f"http://127.0.0.1:{port}" for port in ports]
         for url in urls:
             wait_http_ok(f"{url}/readyz")

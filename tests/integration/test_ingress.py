@@ -17,6 +17,7 @@ from api.verifiers.standard import sign
 from hookstream import processes
 from hookstream.embedded import EmbeddedRedis, free_port
 from hookstream.supervisor import Supervisor, wait_http_ok
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 MSGS = "hookstream:deliveries.msgs"
@@ -173,7 +174,7 @@ def test_nothing_acknowledged_is_lost_or_doubled_across_a_redis_restart(tmp_path
         with ThreadPoolExecutor(max_workers=8) as pool:
             futures = [pool.submit(sender.send, msg_id) for msg_id in sends[:150]]
             store.stop()
-            time.sleep(0.5)
+            wait_until(lambda: sender.retries > 0, what="deliveries refused while Redis is down")
             store.start()
             client.config_set("appendfsync", "always")
             futures += [pool.submit(sender.send, msg_id) for msg_id in sends[150:]]

@@ -9,8 +9,10 @@ import pytest
 import redis
 from standardwebhooks.webhooks import Webhook
 
-from tests.integration.conftest import STREAM_KEY
+from common.events import Event
+from tests.integration.conftest import QUEUED_MESSAGES, STREAM_KEY
 from tests.sse_client import SseReader
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -61,12 +63,32 @@ def test_bad_deliveries_get_4xx_and_produce_no_event(system, demo_secret, tmp_pa
         response = httpx.post(target, content=content, headers=headers)
         assert response.status_code == expected[name], (name, response.text)
         assert response.json()["error"]["code"]
-    time.sleep(1.5)
-    assert redis.Redis.from_url(system.redis_url).xlen(STREAM_KEY) == 0
+    client = witnessed_by(system, demo_secret)
+    assert logged_events(client) == ["demo.msg_witness"]
+    client.close()
+    system.supervisor.stop()  # every line written: the processes have exited
     assert_structured_and_secret_free((tmp_path / "ingress.log").read_text(), demo_secret,
                                       "Booting worker")
     assert_structured_and_secret_free((tmp_path / "worker.log").read_text(), demo_secret,
                                       "Dramatiq")
+
+
+def witnessed_by(system, secret: str) -> redis.Redis:
+    """Send a good delivery after the bad ones and wait until the worker has published it
+    and its queue is empty: whatever the bad ones had queued would be in the log by then."""
+    body = b'{"type":"witness"}'
+    response = httpx.post(f"{system.ingress_url}/webhooks/demo", content=body,
+                          headers=official_signed(secret, body, "msg_witness"))
+    assert response.status_code == 202, response.text
+    client = redis.Redis.from_url(system.redis_url)
+    wait_until(lambda: ("demo.msg_witness" in logged_events(client)
+                        and client.hlen(QUEUED_MESSAGES) == 0),
+               timeout_s=30, what="the witness delivery to reach the log")
+    return client
+
+
+def logged_events(client: redis.Redis) -> list[str]:
+    return [Event.from_fields(fields).id for _, fields in client.xrange(STREAM_KEY)]
 
 
 def assert_structured_and_secret_free(log: str, secret: str, server_line: str) -> None:

@@ -51,6 +51,7 @@ def test_the_auth_matrix(start_streamers):
         if cookies:
             client_kwargs["headers"]["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
         assert status_of(url, **kwargs, **client_kwargs) == expected, name
+    streamer.supervisor.stop()  # every line written: the process has exited
     logs = streamer.logs()
     assert right not in logs
     assert "access_token=" not in logs or "access_token=**********" in logs

@@ -1,7 +1,6 @@
 """Connection care with real processes: slow clients, SIGTERM drain, heartbeats, CORS, stats."""
 
 import signal
-import socket
 import threading
 import time
 
@@ -10,35 +9,16 @@ import pytest
 
 from tests.integration.streamer_support import (
     CORS_ORIGIN,
+    big_event,
+    drained,
     publish,
     publisher,
+    stalled_client,
 )
 from tests.sse_client import SseReader
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
-
-
-def stalled_client(url: str, topic: str) -> socket.socket:
-    """An SSE client that sends its request and then never reads."""
-    host, port = url.removeprefix("http://").split(":")
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    sock.connect((host, int(port)))
-    sock.sendall(f"GET /events?topic={topic} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
-    return sock
-
-
-def drained(sock: socket.socket, timeout_s: float = 20.0) -> bool:
-    """Read everything; True when the server closed the connection."""
-    sock.settimeout(timeout_s)
-    try:
-        while sock.recv(1 << 16):
-            pass
-    except ConnectionResetError:
-        return True
-    except TimeoutError:
-        return False
-    return True
 
 
 def test_a_slow_client_is_cut_while_a_fast_one_gets_everything(start_streamers, redis_url):
@@ -50,7 +30,7 @@ def test_a_slow_client_is_cut_while_a_fast_one_gets_everything(start_streamers, 
     try:
         sent = []
         for n in range(600):
-            sent.append(log.publish(_big_event(n)).position)
+            sent.append(log.publish(big_event(n)).position)
             if n % 10 == 9:
                 time.sleep(0.005)
         received = [fast.next_event(timeout_s=30).id for _ in sent]
@@ -61,12 +41,6 @@ def test_a_slow_client_is_cut_while_a_fast_one_gets_everything(start_streamers, 
     finally:
         fast.close()
         slow.close()
-
-
-def _big_event(n: int):
-    from common.events import Event
-    return Event(topic="public/bulk", type="bulk", data={"n": n, "pad": "x" * 8_000},
-                 source="test")
 
 
 def test_sigterm_drains_and_clients_resume_elsewhere_with_nothing_lost(start_streamers,
@@ -89,7 +63,7 @@ def test_sigterm_drains_and_clients_resume_elsewhere_with_nothing_lost(start_str
     publishing = threading.Thread(target=keep_publishing)
     publishing.start()
     try:
-        time.sleep(0.3)
+        wait_until(lambda: len(sent) >= 10, what="the streams to be busy")
         streamers.supervisor.signal("streamer0", signal.SIGTERM)
         for reader in readers:
             assert reader.ended.wait(20), "stream not drained"
@@ -102,7 +76,8 @@ def test_sigterm_drains_and_clients_resume_elsewhere_with_nothing_lost(start_str
                                      params={"topic": "public/drain/#"},
                                      headers={"Last-Event-ID": got[-1]}).wait_connected())
             reader.got = got
-        time.sleep(0.5)
+        published = len(sent)
+        wait_until(lambda: len(sent) >= published + 10, what="more events while resumed")
         stop.set()
         publishing.join()
         for reader, after in zip(readers, resumed, strict=True):

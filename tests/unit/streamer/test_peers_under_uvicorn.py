@@ -16,8 +16,9 @@ from hookstream.embedded import free_port
 from streamer.peers import CyclePeer, peer_of
 
 
-@pytest.mark.parametrize("http", ["httptools"])
-def test_uvicorn_request_cycle_gives_the_direct_write_peer(http):
+@pytest.mark.parametrize(("http", "direct"), [("httptools", True), ("h11", False)])
+def test_uvicorn_request_cycle_gives_the_direct_write_peer(http, direct):
+    """h11 too reads the cycle's disconnect flag, but its frames go through ASGI send."""
     seen: dict[str, object] = {}
 
     async def app(scope, receive, send):
@@ -43,7 +44,7 @@ def test_uvicorn_request_cycle_gives_the_direct_write_peer(http):
     finally:
         server.should_exit = True
         thread.join(timeout=10)
-    assert seen == {"peer": CyclePeer.__name__, "gone": False, "writable": True}
+    assert seen == {"peer": CyclePeer.__name__, "gone": False, "writable": direct}
 
 
 def test_asyncio_event_keeps_its_waiters_where_cycle_peer_looks():
