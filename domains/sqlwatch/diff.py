@@ -1,0 +1,159 @@
+"""Row diffing: pure functions from rows before and after to ``row.*`` events.
+
+A row is a mapping column -> JSON-native value. Its *entry* is what a subscriber
+may see of it: the topic it belongs to (the watch's template rendered over the
+whole row) and the row restricted to the watch's ``columns``. Events:
+
+- ``row.added``   ``{"watch", "key", "row"}``
+- ``row.changed`` ``{"watch", "key", "fields": {col: new}, "previous": {col: old}}``,
+  only the columns whose value changed;
+- ``row.removed`` ``{"watch", "key", "previous"}``.
+
+A row whose topic changes is removed from the old topic and added to the new one,
+so a tenant never sees a row once it belongs to another. Entries are compared
+as their canonical JSON bytes first (one C-level comparison per unchanged row),
+which is what keeps a full diff of 100,000 rows well under a second.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import orjson
+
+from common.templates import render
+
+Row = Mapping[str, Any]
+ADDED, CHANGED, REMOVED = "row.added", "row.changed", "row.removed"
+
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """What a watch publishes: its name, key columns, topic template and visible columns."""
+
+    watch: str
+    key: tuple[str, ...]
+    topic: str
+    columns: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One row as subscribers see it: its topic and its visible columns."""
+
+    topic: str
+    row: dict[str, Any]
+
+    def dumps(self) -> bytes:
+        return orjson.dumps([self.topic, self.row], option=orjson.OPT_SORT_KEYS)
+
+    @classmethod
+    def loads(cls, raw: bytes | str) -> Entry:
+        topic, row = orjson.loads(raw)
+        return cls(topic, row)
+
+
+@dataclass(frozen=True, slots=True)
+class RowEvent:
+    topic: str
+    type: str
+    data: dict[str, Any]
+
+
+def plain(value: Any) -> Any:
+    """A database value as JSON-native data (datetimes as ISO text, decimals as text)."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    if isinstance(value, Decimal | UUID | timedelta):
+        return str(value)
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).hex()
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return str(value)
+
+
+def plain_row(row: Row) -> dict[str, Any]:
+    return {str(column): plain(value) for column, value in row.items()}
+
+
+def key_of(shape: Shape, row: Row) -> dict[str, Any]:
+    return {column: row.get(column) for column in shape.key}
+
+
+def key_id(shape: Shape, row: Row) -> str:
+    """The key as one stable string (the Redis hash field of the row)."""
+    return orjson.dumps([row.get(column) for column in shape.key]).decode()
+
+
+def entry_of(shape: Shape, row: Row) -> Entry:
+    topic = render(shape.topic, row)
+    visible = dict(row) if shape.columns is None else {
+        column: row.get(column) for column in shape.columns}
+    return Entry(topic, visible)
+
+
+def key_from_id(shape: Shape, ident: str) -> dict[str, Any]:
+    return dict(zip(shape.key, orjson.loads(ident), strict=True))
+
+
+def diff_entry(shape: Shape, key: dict[str, Any], before: Entry | None,
+               after: Entry | None) -> list[RowEvent]:
+    """The events that take one row from *before* to *after* (either may be absent)."""
+    if before is None and after is None:
+        return []
+    if before is None:
+        return [_added(shape, key, after)]  # type: ignore[arg-type]
+    if after is None:
+        return [_removed(shape, key, before)]
+    if before.topic != after.topic:
+        return [_removed(shape, key, before), _added(shape, key, after)]
+    return _changed(shape, key, before, after)
+
+
+def diff_all(shape: Shape, previous: Mapping[str, bytes], current: Mapping[str, bytes]
+             ) -> Iterator[tuple[str, list[RowEvent]]]:
+    """Every key whose serialised entry differs, with its events (removed keys last)."""
+    for ident, raw in current.items():
+        old = previous.get(ident)
+        if old == raw:
+            continue
+        before = Entry.loads(old) if old is not None else None
+        yield ident, diff_entry(shape, key_from_id(shape, ident), before, Entry.loads(raw))
+    for ident in previous.keys() - current.keys():
+        yield ident, diff_entry(shape, key_from_id(shape, ident),
+                                Entry.loads(previous[ident]), None)
+
+
+def serialise_rows(shape: Shape, rows: Iterable[Row]) -> dict[str, bytes]:
+    """key id -> serialised `Entry` of every row (the form `diff_all` compares)."""
+    return {key_id(shape, row): entry_of(shape, row).dumps() for row in rows}
+
+
+def _added(shape: Shape, key: dict[str, Any], after: Entry) -> RowEvent:
+    return RowEvent(after.topic, ADDED, {"watch": shape.watch, "key": key, "row": after.row})
+
+
+def _removed(shape: Shape, key: dict[str, Any], before: Entry) -> RowEvent:
+    return RowEvent(before.topic, REMOVED,
+                    {"watch": shape.watch, "key": key, "previous": before.row})
+
+
+def _changed(shape: Shape, key: dict[str, Any], before: Entry, after: Entry) -> list[RowEvent]:
+    fields = {column: value for column, value in after.row.items()
+              if column not in before.row or before.row[column] != value}
+    fields.update({column: None for column in before.row.keys() - after.row.keys()})
+    if not fields:
+        return []
+    previous = {column: before.row.get(column) for column in fields}
+    return [RowEvent(after.topic, CHANGED, {"watch": shape.watch, "key": key,
+                                            "fields": fields, "previous": previous})]
