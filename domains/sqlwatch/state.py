@@ -87,7 +87,7 @@ class WatchState:
         pipe = self._client.pipeline(transaction=True)
         for ident, new in after.items():
             self._move(pipe, ident, before.get(ident), new)
-        meta: dict[str | bytes, str | int | float] = {"inflight": 0, "updated_at_ms": int(time.time() * 1000)}
+        meta: dict[Any, Any] = {"inflight": 0, "updated_at_ms": int(time.time() * 1000)}
         if position is not None:
             meta["position"] = position
         meta.update(extra or {})
