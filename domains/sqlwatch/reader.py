@@ -112,8 +112,8 @@ class WatchReader:
             return min(renew_s, self._ask_when_due())
         if self._listens and self._listener is None:
             self._listen()
-        if "seeded" not in self._state.meta() and not self.watch.is_query:
-            self.seed()
+        if "seeded" not in self._state.meta():
+            self.ask_for_diff() if self.watch.is_query else self.seed()
         self.drain_query() if self.watch.is_query else self.drain()
         return renew_s if self._listens else self.watch.config.changelog_poll_s
 
