@@ -24,7 +24,7 @@ from api.queue import DeliveryQueue, Policy
 from api.requestlog import RequestLog
 from api.resources.health import Health, Ready
 from api.resources.publish import Publish
-from api.resources.sql import SqlSnapshot
+from api.resources.sql import SqlDemo, SqlSnapshot
 from api.resources.webhooks import Webhooks
 from api.routing import Router
 from api.stats import RedisStats, SourceStats
@@ -34,6 +34,7 @@ from common.publishing import EventLog, EventPublisher
 from common.queueing import queue_key
 from common.redis import connect, connect_async
 from common.settings import Settings, SourceSettings, load_settings
+from domains.sqlwatch import demo
 from domains.sqlwatch.snapshots import RedisSnapshots, SnapshotSource
 
 
@@ -70,6 +71,10 @@ def create_app(settings: Settings, *, queue: DeliveryQueue, stats: SourceStats,
         app.add_route("/sql/{watch}/snapshot", SqlSnapshot(
             snapshots, [key.get_secret_value() for key in ingress.publish_keys],
             settings.streamer, retry_after_s=ingress.retry_after_s))
+    if demo.WATCH in settings.watches:
+        sql_demo = SqlDemo(settings.watches[demo.WATCH].url.get_secret_value(), page=demo.page())
+        app.add_route("/sql/demo", sql_demo)
+        app.add_route("/sql/demo/sell", sql_demo, suffix="sell")
     return Ingress(webhooks, app)
 
 

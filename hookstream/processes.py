@@ -33,6 +33,11 @@ def worker(*, processes: int = 1, threads: int = 4,
             "--threads", str(threads), *modules]
 
 
+def sql_readers() -> list[str]:
+    """One reader per SQL watch (leased in Redis), until the scheduler runs them itself."""
+    return [sys.executable, "-m", "workers.sql"]
+
+
 def scheduler() -> list[str]:
     """The periodic-job scheduler (`hookstream scheduler`); a Redis lease keeps it single."""
     return [sys.executable, "-m", "hookstream.cli", "scheduler"]

@@ -24,6 +24,7 @@ from common.errors import InvalidTopic
 from common.grants import ANONYMOUS, Grant, GrantRefused, TokenVerifier, authorise
 from common.settings import StreamerSettings
 from common.topics import validate_topic
+from domains.sqlwatch import demo
 from domains.sqlwatch.errors import UnknownWatch
 from domains.sqlwatch.snapshots import SnapshotSource
 
@@ -84,3 +85,28 @@ def _topic(value: str | None) -> str:
         return validate_topic(value)
     except InvalidTopic as exc:
         raise BadRequest(str(exc)) from None
+
+
+class SqlDemo:
+    """``GET /sql/demo`` (the trips page) and ``POST /sql/demo/sell?trip=N`` of the SQLite demo."""
+
+    def __init__(self, url: str, *, page: bytes) -> None:
+        self._url = url
+        self._page = page
+
+    async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
+        resp.content_type = falcon.MEDIA_HTML
+        resp.data = self._page
+
+    async def on_post_sell(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
+        trip = req.get_param_as_int("trip", required=True)
+        try:
+            left = await asyncio.to_thread(demo.sell, self._url, trip)
+        except demo.SoldOut as exc:
+            raise Conflict(str(exc)) from None
+        resp.data = orjson.dumps({"trip": trip, "seats_left": left})
+        resp.content_type = falcon.MEDIA_JSON
+
+
+class Conflict(ApiError):
+    status, code = falcon.HTTP_409, "sold_out"

@@ -18,7 +18,7 @@ from rich.table import Table
 from common.errors import HookstreamError
 from common.redis import connect
 from common.settings import EventLogSettings, Settings
-from domains.sqlwatch import changelog, keys, triggers
+from domains.sqlwatch import changelog, demo, keys, triggers
 from domains.sqlwatch.diff import serialise_rows
 from domains.sqlwatch.rows import count_rows, read_all
 from domains.sqlwatch.watch import Watch, find_watch
@@ -138,3 +138,31 @@ def snapshot(ctx: click.Context, watch: str) -> None:
     finally:
         engine.dispose()
     click.echo(f"{watch}: {len(entries)} rows stored at event-log position {position}")
+
+
+@sql.command()
+@click.argument("trip", type=int)
+@click.option("--watch", "watch_name", default=demo.WATCH, show_default=True,
+              help="The demo watch whose database holds the trips.")
+@click.pass_context
+def sell(ctx: click.Context, trip: int, watch_name: str) -> None:
+    """Sell one ticket on TRIP in the SQLite trips demo (the seat count falls live)."""
+    found = _watch(ctx, watch_name)
+    try:
+        left = demo.sell(found.url, trip)
+    except (demo.SoldOut, sa.exc.SQLAlchemyError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"trip {trip}: sold, {left} seats left")
+
+
+def main() -> None:
+    """``python -m hookstream.commands.sql ...`` until the group is part of ``hookstream``."""
+    import types
+
+    from common.settings import load_settings
+
+    sql(obj=types.SimpleNamespace(settings=load_settings()))
+
+
+if __name__ == "__main__":
+    main()
