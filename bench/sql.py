@@ -82,7 +82,7 @@ def make_table(engine: sa.Engine, table: str, rows: int) -> None:
         connection.exec_driver_sql(f"CREATE INDEX ON {table} (updated_at)")
         connection.exec_driver_sql(
             f"INSERT INTO {table} (id, company_id, name, seats, updated_at) SELECT i, i % 50, "
-            "'trip ' || i, 40, i FROM generate_series(1, %d) AS i" % rows)
+            f"'trip ' || i, 40, i FROM generate_series(1, {rows}) AS i")
 
 
 def config_text(url: str) -> str:

@@ -6,10 +6,11 @@ standby takes over within one lease ttl. What it does per mode:
 
 - push, table watch: drain the change log (`changelog`) into events and state
   (`applier.batch_from_changes`), delete what was published, then wait: on
-  PostgreSQL on ``LISTEN`` (no query at all while idle; the lease is renewed in
-  Redis), on SQLite and MariaDB by polling the change log every
-  ``changelog_poll_s``. A lost connection is logged, and the next pass
-  reconnects and drains whatever the change log holds: nothing missed.
+  PostgreSQL on ``LISTEN`` (no query at all while idle: it drains only after
+  (re)connecting and after a notification; the lease is renewed in Redis), on
+  SQLite and MariaDB by polling the change log every ``changelog_poll_s``. A
+  lost connection is logged, and the next pass reconnects, LISTENs again and
+  drains whatever the change log holds: nothing missed.
 - push, query watch: a change to any of ``tables`` wakes it; it waits
   ``debounce_s`` for the burst to finish, asks a worker to diff the query once
   (`differ.Differ` via the ``diff_sql_watch`` actor), then deletes the wake-up rows.
@@ -75,6 +76,8 @@ class WatchReader:
         self._pending = keys.pending_key(namespace, watch.name)
         self._listener: psycopg.Connection[Any] | None = None
         self._next_poll = 0.0
+        self._woken = False
+        self._seeded = False
         self.published = 0
 
     @property
@@ -112,9 +115,12 @@ class WatchReader:
             return min(renew_s, self._ask_when_due())
         if self._listens and self._listener is None:
             self._listen()
-        if "seeded" not in self._state.meta():
-            self.ask_for_diff() if self.watch.is_query else self.seed()
-        self.drain_query() if self.watch.is_query else self.drain()
+            self._woken = True
+        if not self._seeded:
+            self._seeded = self._seed_once()
+        if self._woken or not self._listens:
+            self._woken = False
+            self.drain_query() if self.watch.is_query else self.drain()
         return renew_s if self._listens else self.watch.config.changelog_poll_s
 
     def wait(self, wait_s: float, stop: threading.Event) -> None:
@@ -124,10 +130,20 @@ class WatchReader:
             if self._listener is None:
                 stop.wait(min(remaining, WAKE_S))
                 continue
-            woken = any(True for _ in self._listener.notifies(
+            self._woken = any(True for _ in self._listener.notifies(
                 timeout=min(remaining, WAKE_S), stop_after=1))
-            if woken:
+            if self._woken:
                 return
+
+    def _seed_once(self) -> bool:
+        """Seed a new table watch (a query watch seeds through its first diff)."""
+        if "seeded" in self._state.meta():
+            return True
+        if self.watch.is_query:
+            self.ask_for_diff()
+            return False
+        self.seed()
+        return True
 
     def seed(self) -> None:
         """Store the table's rows silently before the first drain (see `state`)."""

@@ -8,6 +8,7 @@ missing server fails instead, so CI never passes by skipping.
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -117,6 +118,12 @@ class Harness:
     log: EventLog
     client: redis.Redis
     jobs: MemoryJobs
+
+    def pump(self) -> None:
+        """What `WatchReader.run` does between passes: on PostgreSQL wait for the NOTIFY."""
+        if self.reader._listener is not None:
+            self.reader.wait(2.0, threading.Event())
+        self.reader.step()
 
     def events(self) -> list[dict[str, Any]]:
         import orjson

@@ -26,7 +26,7 @@ async def test_selling_a_ticket_lowers_the_seat_count_live(make_settings, tmp_pa
     demo.prepare(config)
     demo.prepare(config)  # idempotent: no second set of trips
     harness = make_harness(demo.WATCH, config, redis_client)
-    harness.reader.step()
+    harness.pump()
 
     async def ok():
         return True
@@ -47,7 +47,7 @@ async def test_selling_a_ticket_lowers_the_seat_count_live(make_settings, tmp_pa
             await client.simulate_post("/sql/demo/sell", params={"trip": "2"})
         sold_out = await client.simulate_post("/sql/demo/sell", params={"trip": "2"})
         assert sold_out.status_code == 409
-    harness.reader.step()
+    harness.pump()
     events = harness.events()
     assert len(events) == 18
     assert events[0]["topic"] == "demo/trips/company/1"

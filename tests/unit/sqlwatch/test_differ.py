@@ -76,13 +76,13 @@ def test_a_query_watch_with_a_join_diffs_once_per_burst(app_db, db_url, redis_cl
     harness = make_harness("seats", config, redis_client)
     differ, log = make_differ("seats", config, redis_client, app_db)
     differ.run()
-    harness.reader.step()
+    harness.pump()
     assert harness.jobs.sent == []
     with app_db.begin() as connection:
         for booking in range(1, 1001):
             connection.execute(sa.text("INSERT INTO bookings (id, trip_id) VALUES (:b, 1)"),
                                {"b": booking})
-    harness.reader.step()
+    harness.pump()
     assert [job[1:3] for job in harness.jobs.sent] == [(DIFF_ACTOR, ["seats"])]
     assert differ.run().events == 1
     (event,) = events(redis_client, log)

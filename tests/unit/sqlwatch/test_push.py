@@ -18,7 +18,7 @@ def installed(app_db, db_url, redis_client, **overrides):
     config = watch_settings(db_url, **overrides)
     triggers.execute(app_db, triggers.install_sql(app_db, "trips", config))
     harness = make_harness("trips", config, redis_client)
-    harness.reader.step()
+    harness.pump()
     return harness
 
 
@@ -30,7 +30,7 @@ def test_insert_update_delete_and_a_move_between_tenants(app_db, db_url, redis_c
     run(app_db, "UPDATE trips SET secret = 'y' WHERE id = 1")
     run(app_db, "UPDATE trips SET company_id = 8 WHERE id = 1")
     run(app_db, "DELETE FROM trips WHERE id = 1")
-    harness.reader.step()
+    harness.pump()
     events = [(e["topic"], e["type"], e["data"]) for e in harness.events()]
     row = {"id": 1, "company_id": 7, "name": "Lagos-Abuja", "seats": 40, "notes": None}
     assert events == [
@@ -54,7 +54,7 @@ def test_a_100kb_row_arrives_whole(app_db, db_url, redis_client):
     notes = "n" * 100_000
     run(app_db, "INSERT INTO trips (id, company_id, notes) VALUES (2, 7, :notes)",
         params={"notes": notes})
-    harness.reader.step()
+    harness.pump()
     (event,) = harness.events()
     assert event["data"]["row"]["notes"] == notes
 
@@ -65,7 +65,7 @@ def test_existing_rows_are_stored_silently_and_snapshots_split_tenants(app_db, d
     harness = installed(app_db, db_url, redis_client)
     assert harness.events() == []
     run(app_db, "UPDATE trips SET name = 'c' WHERE id = 2")
-    harness.reader.step()
+    harness.pump()
     state = harness.watch.state(redis_client, "hookstream", harness.log._settings)
     snapshot = state.snapshot("trips/company/8")
     assert [row["name"] for row in snapshot.rows] == ["c"]
@@ -80,7 +80,7 @@ def test_a_burst_arrives_in_order_once(app_db, db_url, redis_client):
         connection.execute(sa.text("INSERT INTO trips (id, company_id, seats) VALUES (1, 7, 0)"))
         for seats in range(1, 1201):
             connection.execute(sa.text("UPDATE trips SET seats = :s WHERE id = 1"), {"s": seats})
-    harness.reader.step()
+    harness.pump()
     events = harness.events()
     assert len(events) == 1201
     assert [e["data"]["fields"]["seats"] for e in events[1:]] == list(range(1, 1201))
@@ -98,7 +98,7 @@ def test_a_reader_restart_after_publishing_repeats_nothing(app_db, db_url, redis
     publish_and_commit(batch_from_changes(harness.watch.shape, changes, {}), harness.log,
                        harness.watch.state(redis_client, "hookstream", harness.log._settings))
     restarted = make_harness("trips", harness.watch.config, redis_client)
-    restarted.reader.step()
+    restarted.pump()
     assert [e["type"] for e in restarted.events()] == ["row.added", "row.changed"]
     assert restarted.reader.published == 0
 

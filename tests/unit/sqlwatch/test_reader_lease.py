@@ -17,13 +17,13 @@ def test_a_second_reader_waits_while_the_first_holds_the_lease(app_db, db_url, r
     config = watch_settings(db_url, mode="poll", interval_s=60)
     first = make_harness("trips", config, redis_client)
     second = make_harness("trips", config, redis_client)
-    first.reader.step()
-    second.reader.step()
+    first.pump()
+    second.pump()
     assert [job[1] for job in first.jobs.sent] == [DIFF_ACTOR]
     assert second.jobs.sent == []
     first.reader.close()
     redis_client.delete("hookstream:{sql.trips}:pending")
-    second.reader.step()
+    second.pump()
     assert [job[1] for job in second.jobs.sent] == [DIFF_ACTOR]
 
 
@@ -31,5 +31,5 @@ def test_a_queued_diff_is_not_asked_for_twice(app_db, db_url, redis_client):
     config = watch_settings(db_url, mode="poll", interval_s=0.001)
     harness = make_harness("trips", config, redis_client)
     for _ in range(3):
-        harness.reader.step()
+        harness.pump()
     assert len(harness.jobs.sent) == 1

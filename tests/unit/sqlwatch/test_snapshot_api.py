@@ -40,7 +40,7 @@ async def client(make_settings, app_db, db_url, redis_client):
     with app_db.begin() as connection:
         connection.execute(sa.text("INSERT INTO trips (id, company_id, name, secret) VALUES "
                                    "(1, 7, 'Lagos', 's1'), (2, 8, 'Kano', 's2')"))
-    make_harness("trips", config, redis_client).reader.step()
+    make_harness("trips", config, redis_client).pump()
     snapshots = RedisSnapshots(redis_client, settings.watches, namespace=NAMESPACE,
                                events=settings.events)
 
