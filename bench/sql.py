@@ -8,14 +8,18 @@ the streamer and the readers' process (``python -m workers.sql``), then reports:
 - push latency, commit to SSE client: each UPDATE stamps ``t`` (time_ns just
   before COMMIT) into the row; `bench.sse_load` clients receive ``row.changed``
   with ``fields.t`` and take receive - t. p50/p99 with 1 and 1,000 subscribers;
-- sustained row changes per second through one watch: 20,000 single-row UPDATEs
-  from 4 writer threads (one commit each), rate = changes / (first commit ->
+- sustained row changes per second through one watch: 20,000 row changes from
+  4 writer threads in transactions of 20 rows, rate = changes / (first commit ->
   last event in the log);
+- readers down for 60 s (10 s with --quick) while rows change at 100/s, then
+  restarted: lost and duplicated events, restart -> caught up (including the
+  process start), and first -> last event of the catch-up;
 - poll-and-diff time (`Differ.run`, in process) of 10,000 and 100,000 rows with
   10 changed, full and watermark mode, median of 3;
-- database transactions per minute while idle (ours, push mode) and while the
-  seed's design runs one 3 s poll per viewer, with 1 and 1,000 viewers
-  (``pg_stat_database`` xact_commit + xact_rollback of the bench database).
+- database transactions per minute while idle with 1 and 1,000 subscribers
+  (ours, push mode; ``pg_stat_database`` xact_commit + xact_rollback), beside
+  the seed's design: one query per viewer every 3 s, 1 and 1,000 viewers
+  (offered and actually served queries per minute).
 """
 
 from __future__ import annotations
@@ -52,6 +56,7 @@ CHANGES = 20_000
 WRITERS = 4
 IDLE_S = 20.0
 SEED_POLL_S = 3.0
+STATS_FLUSH_S = 11.0
 STAMP = r'"fields":\{[^}]*"t":(\d+)'  # the new t only, not the previous one
 
 
@@ -81,7 +86,7 @@ def make_table(engine: sa.Engine, table: str, rows: int) -> None:
             "name TEXT, seats INTEGER, t BIGINT, updated_at BIGINT NOT NULL DEFAULT 0)")
         connection.exec_driver_sql(f"CREATE INDEX ON {table} (updated_at)")
         connection.exec_driver_sql(
-            f"INSERT INTO {table} (id, company_id, name, seats, updated_at) SELECT i, i % 50, "
+            f"INSERT INTO {table} (id, company_id, name, seats, updated_at) SELECT i, mod(i, 50), "
             f"'trip ' || i, 40, i FROM generate_series(1, {rows}) AS i")
 
 
@@ -110,14 +115,23 @@ class Stack:
         config.write_text(config_text(url))
         env = {k: v for k, v in os.environ.items() if not k.startswith("HOOKSTREAM_")}
         env.update(HOOKSTREAM_CONFIG=str(config), HOOKSTREAM_REDIS_URL=self.store.url)
-        streamer = [*processes.streamer(self.port), "--backlog", "4096"]
-        readers = [sys.executable, "-m", "workers.sql"]
-        self.children = [
-            subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL,
-                             stderr=open(workdir / f"{name}.log", "ab"))  # noqa: SIM115
-            for name, argv in (("streamer", streamer), ("readers", readers))]
+        self.env, self.workdir = env, workdir
+        self.children = [self.start("streamer",
+                                    [*processes.streamer(self.port), "--backlog", "4096"])]
+        self.readers = self.start("readers", processes.sql_readers())
         wait_http_ok(f"http://127.0.0.1:{self.port}/readyz")
         self.client = redis.Redis.from_url(self.store.url)
+
+    def start(self, name: str, argv: list[str]) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(argv, env=self.env, stdout=subprocess.DEVNULL,
+                                stderr=open(self.workdir / f"{name}.log", "ab"))
+
+    def stop_readers(self) -> None:
+        self.readers.terminate()
+        self.readers.wait(timeout=15)
+
+    def start_readers(self) -> None:
+        self.readers = self.start("readers", processes.sql_readers())
 
     def wait_seeded(self) -> None:
         deadline = time.monotonic() + 60
@@ -126,6 +140,7 @@ class Stack:
             time.sleep(0.05)
 
     def stop(self) -> None:
+        self.children.append(self.readers)
         for child in self.children:
             child.terminate()
         for child in self.children:
@@ -173,33 +188,68 @@ def push_latency(engine: sa.Engine, port: int, subscribers: int) -> dict[str, An
         load.stop()
 
 
-def sustained(engine: sa.Engine, client: redis.Redis) -> dict[str, Any]:
-    stream = EventLogSettings().stream_key
-    before = int(client.xlen(stream))
-    per_writer = CHANGES // WRITERS
+def write_changes(engine: sa.Engine, changes: int, *, first_id: int, rows_per_tx: int,
+                  writers: int = WRITERS, pace_per_s: float | None = None) -> float:
+    """UPDATE *changes* rows (each one row change) from *writers* threads; returns seconds."""
+    per_writer = changes // writers
 
     def write(offset: int) -> None:
+        start_id = first_id + offset * per_writer
         with engine.connect() as connection:
-            for n in range(per_writer):
-                connection.execute(sa.text("UPDATE trips SET seats = seats + 1 WHERE id = :i"),
-                                   {"i": 1000 + offset * per_writer + n})
+            connection.exec_driver_sql("SET synchronous_commit = off")
+            for done in range(0, per_writer, rows_per_tx):
+                connection.execute(sa.text("UPDATE trips SET seats = seats + 1 "
+                                           "WHERE id >= :a AND id < :b"),
+                                   {"a": start_id + done, "b": start_id + done + rows_per_tx})
                 connection.commit()
+                if pace_per_s:
+                    time.sleep(rows_per_tx * writers / pace_per_s)
 
     started = time.monotonic()
-    threads = [threading.Thread(target=write, args=(k,)) for k in range(WRITERS)]
+    threads = [threading.Thread(target=write, args=(k,)) for k in range(writers)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    written_s = time.monotonic() - started
-    while int(client.xlen(stream)) < before + CHANGES:
-        time.sleep(0.01)
-        assert time.monotonic() - started < 300, "events missing"
+    return time.monotonic() - started
+
+
+def wait_for_events(client: redis.Redis, count: int, *, timeout_s: float = 600) -> float:
+    started = time.monotonic()
+    while int(client.xlen(EventLogSettings().stream_key)) < count:
+        assert time.monotonic() - started < timeout_s, "events missing"
+        time.sleep(0.005)
+    return time.monotonic() - started
+
+
+def sustained(engine: sa.Engine, client: redis.Redis) -> dict[str, Any]:
+    """Row changes/s through one watch: writers in transactions of 20 rows."""
+    before = int(client.xlen(EventLogSettings().stream_key))
+    started = time.monotonic()
+    written_s = write_changes(engine, CHANGES, first_id=1000, rows_per_tx=20)
+    behind_s = wait_for_events(client, before + CHANGES)
     elapsed_s = time.monotonic() - started
-    return {"changes": CHANGES, "writers_s": round(written_s, 2),
-            "writes_per_s": round(CHANGES / written_s),
-            "streamed_per_s": round(CHANGES / elapsed_s),
-            "behind_writers_s": round(elapsed_s - written_s, 3)}
+    return {"changes": CHANGES, "writes_per_s": round(CHANGES / written_s),
+            "streamed_per_s": round(CHANGES / elapsed_s), "behind_writers_s": round(behind_s, 3)}
+
+
+def offline(engine: sa.Engine, stack: Stack, seconds: float) -> dict[str, Any]:
+    """Readers down for *seconds* while rows change at 100/s; then catch-up, lost, duplicated."""
+    stream = EventLogSettings().stream_key
+    before = int(stack.client.xlen(stream))
+    stack.stop_readers()
+    changes = int(100 * seconds) // WRITERS * WRITERS
+    write_changes(engine, changes, first_id=30_000, rows_per_tx=5, pace_per_s=100)
+    stack.start_readers()
+    caught_up_s = wait_for_events(stack.client, before + changes)
+    time.sleep(2.0)
+    entries = stack.client.xrange(stream, min="-", max="+")[before:]
+    ids = [json.loads(fields[b"e"])["id"] for _, fields in entries]
+    first_ms, last_ms = (int(entries[i][0].split(b"-")[0]) for i in (0, -1))
+    return {"offline_s": seconds, "changes": changes, "events": len(ids),
+            "duplicated": len(ids) - len(set(ids)), "lost": changes - len(set(ids)),
+            "restart_to_caught_up_s": round(caught_up_s, 2),
+            "first_to_last_event_s": round((last_ms - first_ms) / 1000, 3)}
 
 
 def diff_times(url: str, client: redis.Redis, rows: int) -> dict[str, float]:
@@ -207,6 +257,7 @@ def diff_times(url: str, client: redis.Redis, rows: int) -> dict[str, float]:
     table = f"poll_{rows}"
     make_table(engine, table, rows)
     results = {}
+    stamp = rows
     for mode in ("poll", "watermark"):
         config = WatchSettings.model_validate({
             "url": url, "table": table, "key": ["id"], "topic": "bench/{company_id}",
@@ -219,10 +270,11 @@ def diff_times(url: str, client: redis.Redis, rows: int) -> dict[str, float]:
         differ.run()
         times = []
         for round_ in range(1, 4):
+            stamp += 1
             with engine.begin() as connection:
                 connection.exec_driver_sql(
-                    f"UPDATE {table} SET seats = seats + 1, updated_at = {rows + round_} "
-                    f"WHERE id % {rows // 10} = {round_}")
+                    f"UPDATE {table} SET seats = seats + 1, updated_at = {stamp} "
+                    f"WHERE mod(id, {rows // 10}) = {round_}")
             result = differ.run()
             assert result.events == 10, result
             times.append(result.elapsed_s * 1000)
@@ -231,40 +283,41 @@ def diff_times(url: str, client: redis.Redis, rows: int) -> dict[str, float]:
     return results
 
 
-def transactions(engine: sa.Engine, seconds: float, poll: Any = None) -> float:
-    """Transactions per minute on the database over *seconds* (minus our own two reads)."""
+def transactions(engine: sa.Engine, seconds: float) -> float:
+    """Transactions per minute on the database over *seconds* while nothing writes.
+
+    PostgreSQL backends flush their counters up to 10 s after going idle, so the
+    window starts and ends with a quiet 11 s; our own first read is subtracted.
+    """
     read = sa.text("SELECT xact_commit + xact_rollback FROM pg_stat_database "
                    "WHERE datname = current_database()")
-    with engine.connect() as connection:
-        connection.exec_driver_sql("SELECT pg_stat_clear_snapshot()")
-        first = int(connection.execute(read).scalar() or 0)
-        connection.rollback()
-    if poll is None:
-        time.sleep(seconds)
-    else:
-        poll(seconds)
-    time.sleep(1.5)  # backends flush their counters at most every second
-    with engine.connect() as connection:
-        connection.exec_driver_sql("SELECT pg_stat_clear_snapshot()")
-        last = int(connection.execute(read).scalar() or 0)
-    return round((last - first - 3) * 60 / seconds, 1)
-
-
-def seed_design(engine: sa.Engine, viewers: int) -> Any:
-    """The seed: every viewer runs its company's query every 3 s (one pooled connection)."""
-
-    def poll(seconds: float) -> None:
-        deadline = time.monotonic() + seconds
+    counts = []
+    for wait_s in (STATS_FLUSH_S, seconds + STATS_FLUSH_S):
+        time.sleep(wait_s)
         with engine.connect() as connection:
-            while time.monotonic() < deadline:
-                tick = time.monotonic()
-                for viewer in range(viewers):
-                    connection.execute(sa.text("SELECT * FROM trips WHERE company_id = :c"),
-                                       {"c": viewer % 50}).fetchall()
-                    connection.commit()
-                time.sleep(max(0.0, SEED_POLL_S - (time.monotonic() - tick)))
+            counts.append(int(connection.execute(read).scalar() or 0))
+    return round((counts[1] - counts[0] - 1) * 60 / seconds, 1)
 
-    return poll
+
+def seed_design(engine: sa.Engine, viewers: int, seconds: float) -> dict[str, float]:
+    """The seed: every viewer runs its company's query every 3 s (one pooled connection)."""
+    issued = 0
+    deadline = time.monotonic() + seconds
+    with engine.connect() as connection:
+        while time.monotonic() < deadline:
+            tick = time.monotonic()
+            for viewer in range(viewers):
+                connection.execute(sa.text("SELECT * FROM trips WHERE company_id = :c"),
+                                   {"c": viewer % 50}).fetchall()
+                connection.commit()
+                issued += 1
+            time.sleep(max(0.0, SEED_POLL_S - (time.monotonic() - tick)))
+    return {"offered_per_min": viewers * 60 / SEED_POLL_S,
+            "served_per_min": round(issued * 60 / seconds)}
+
+
+def emit(report: dict[str, Any], *names: str) -> None:
+    print(json.dumps({name: report[name] for name in names}), flush=True)
 
 
 def main() -> None:
@@ -276,6 +329,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         try:
             make_table(engine, "trips", 50_000)
+            with engine.begin() as connection:
+                connection.exec_driver_sql("CREATE INDEX ON trips (company_id)")
             config = WatchSettings.model_validate({"url": url, "table": "trips", "key": ["id"],
                                                    "topic": "bench/{company_id}"})
             triggers.execute(engine, triggers.install_sql(engine, "trips", config))
@@ -284,21 +339,24 @@ def main() -> None:
                 stack.wait_seeded()
                 for count in (1, 1000):
                     report[f"latency_{count}"] = push_latency(engine, stack.port, count)
-                    print(json.dumps({f"latency_{count}": report[f"latency_{count}"]}), flush=True)
+                    emit(report, f"latency_{count}")
                 idle = Subscribers(stack.port, 1000)
-                report["ours_tx_per_min_1000_subscribers"] = transactions(engine, IDLE_S)
+                report["ours_tx_per_min_idle_1000_subscribers"] = transactions(engine, IDLE_S)
                 idle.stop()
-                report["ours_tx_per_min_1_subscriber"] = transactions(engine, IDLE_S)
-                print(json.dumps({k: v for k, v in report.items() if "tx" in k}), flush=True)
+                report["ours_tx_per_min_idle_1_subscriber"] = transactions(engine, IDLE_S)
+                emit(report, "ours_tx_per_min_idle_1000_subscribers",
+                     "ours_tx_per_min_idle_1_subscriber")
                 report["sustained"] = sustained(engine, stack.client)
-                print(json.dumps({"sustained": report["sustained"]}), flush=True)
+                emit(report, "sustained")
+                report["offline"] = offline(engine, stack, 10.0 if quick else 60.0)
+                emit(report, "offline")
                 for viewers in (1, 1000):
-                    report[f"seed_tx_per_min_{viewers}"] = transactions(
-                        engine, IDLE_S / 2 if quick else IDLE_S, seed_design(engine, viewers))
-                print(json.dumps({k: v for k, v in report.items() if "seed" in k}), flush=True)
+                    report[f"seed_queries_{viewers}_viewers"] = seed_design(engine, viewers,
+                                                                            IDLE_S)
+                    emit(report, f"seed_queries_{viewers}_viewers")
                 for rows in (10_000, 100_000):
                     report[f"diff_ms_{rows}"] = diff_times(url, stack.client, rows)
-                    print(json.dumps({f"diff_ms_{rows}": report[f"diff_ms_{rows}"]}), flush=True)
+                    emit(report, f"diff_ms_{rows}")
             finally:
                 stack.stop()
         finally:

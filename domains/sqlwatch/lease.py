@@ -35,17 +35,26 @@ class Lease:
         self._renew = client.register_script(RENEW)
         self._release = client.register_script(RELEASE)
         self.held = False
+        self._renewed_at = 0.0
 
     @property
     def ttl_s(self) -> float:
         return self._ttl_ms / 1000
 
     def hold(self) -> bool:
-        """Acquire the lease or renew it; False when another holder has it."""
+        """Acquire the lease or renew it; False when another holder has it.
+
+        A lease renewed less than a sixth of its ttl ago is not renewed again, so a
+        reader woken often does not pay a Redis round trip per wake-up.
+        """
+        now = time.monotonic()
+        if self.held and now - self._renewed_at < self._ttl_ms / 6000:
+            return True
         if self.held:
             self.held = bool(self._renew(keys=[self._key], args=[self._token, self._ttl_ms]))
         if not self.held:
             self.held = bool(self._client.set(self._key, self._token, nx=True, px=self._ttl_ms))
+        self._renewed_at = now
         return self.held
 
     def wait_for(self, timeout_s: float, *, pause_s: float = 0.01) -> bool:
