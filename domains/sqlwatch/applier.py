@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from common.events import Event
-from common.publishing import EventPublisher
+from common.publishing import BatchPublisher
 from domains.sqlwatch.changelog import Change, event_ids
 from domains.sqlwatch.diff import (
     Entry,
@@ -79,17 +79,19 @@ def batch_from_rows(shape: Shape, previous: Mapping[str, bytes], current: Mappin
     return batch
 
 
-def publish_and_commit(batch: Batch, publisher: EventPublisher, state: WatchState, *,
-                       extra: Mapping[str, str | int | float] | None = None) -> int:
-    """Publish the batch, then write its rows; returns how many events were new."""
+def publish_and_commit(batch: Batch, publisher: BatchPublisher, state: WatchState, *,
+                       extra: Mapping[str, str | int | float] | None = None,
+                       chunk: int = 500) -> int:
+    """Publish the batch (pipelined, in order), then write its rows; returns how many were new."""
     if not batch.after and not extra:
         return 0
     state.begin()
     position, fresh = None, 0
-    for event_id, row_event in batch.events:
-        published = publisher.publish(Event(topic=row_event.topic, type=row_event.type,
-                                            data=row_event.data, source=SOURCE, id=event_id))
-        position, fresh = published.position, fresh + (not published.duplicate)
+    events = [Event(topic=e.topic, type=e.type, data=e.data, source=SOURCE, id=event_id)
+              for event_id, e in batch.events]
+    for start in range(0, len(events), chunk):
+        for published in publisher.publish_many(events[start:start + chunk]):
+            position, fresh = published.position, fresh + (not published.duplicate)
     state.commit(batch.before, batch.after, position=position, extra=extra)
     return fresh
 

@@ -18,7 +18,7 @@ import redis
 import sqlalchemy as sa
 import structlog
 
-from common.publishing import EventPublisher
+from common.publishing import BatchPublisher
 from domains.sqlwatch import keys
 from domains.sqlwatch.applier import batch_from_rows, publish_and_commit
 from domains.sqlwatch.diff import serialise_rows
@@ -44,7 +44,7 @@ class DiffResult:
 
 class Differ:
     def __init__(self, watch: Watch, *, engine: sa.Engine, state: WatchState,
-                 publisher: EventPublisher, client: redis.Redis, namespace: str) -> None:
+                 publisher: BatchPublisher, client: redis.Redis, namespace: str) -> None:
         self._watch = watch
         self._engine = engine
         self._state = state

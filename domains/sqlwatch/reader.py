@@ -38,7 +38,7 @@ import structlog
 from psycopg import sql
 
 from common.errors import HookstreamError
-from common.publishing import EventPublisher
+from common.publishing import BatchPublisher
 from common.settings import EventLogSettings, WatchSettings
 from domains.sqlwatch import keys
 from domains.sqlwatch.applier import batch_from_changes, changed_keys, publish_and_commit
@@ -61,8 +61,8 @@ WAKE_S = 1.0
 
 class WatchReader:
     def __init__(self, watch: Watch, *, engine: sa.Engine, state: WatchState,
-                 publisher: EventPublisher, jobs: JobSender, client: redis.Redis,
-                 namespace: str, queue: str, batch_rows: int = 500,
+                 publisher: BatchPublisher, jobs: JobSender, client: redis.Redis,
+                 namespace: str, queue: str, batch_rows: int = 1_000,
                  lease_ttl_s: float = LEASE_TTL_S) -> None:
         self.watch = watch
         self._engine = engine
@@ -223,15 +223,15 @@ class SqlReaders:
     """One `WatchReader` thread per configured watch."""
 
     def __init__(self, watches: Mapping[str, WatchSettings], *, client: redis.Redis,
-                 publisher: EventPublisher, jobs: JobSender, namespace: str, queue: str,
+                 publisher: BatchPublisher, jobs: JobSender, namespace: str, queue: str,
                  events: EventLogSettings) -> None:
         self.readers = []
         for name, config in sorted(watches.items()):
             watch = Watch(name, config)
             self.readers.append(WatchReader(
-                watch, engine=watch.engine(), state=watch.state(client, namespace, events),
-                publisher=publisher, jobs=jobs, client=client, namespace=namespace,
-                queue=queue))
+                watch, engine=watch.engine(pre_ping=False),
+                state=watch.state(client, namespace, events), publisher=publisher, jobs=jobs,
+                client=client, namespace=namespace, queue=queue))
 
     def run(self, stop: threading.Event) -> None:
         threads = [threading.Thread(target=reader.run, args=(stop,), daemon=True,

@@ -37,8 +37,8 @@ class Watch:
     def is_query(self) -> bool:
         return self.config.query is not None
 
-    def engine(self) -> sa.Engine:
-        return create_engine(self.url)
+    def engine(self, *, pre_ping: bool = True) -> sa.Engine:
+        return create_engine(self.url, pre_ping=pre_ping)
 
     def state(self, client: redis.Redis, namespace: str, events: EventLogSettings
               ) -> WatchState:
