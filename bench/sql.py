@@ -1,6 +1,6 @@
 """SQL change streaming benchmark (PostgreSQL), beside the seed's one-poll-per-viewer design.
 
-    flock /tmp/hookstream-bench.lock .venv/bin/python -m bench.sql [--quick]
+    flock /tmp/hookstream-bench.lock .venv/bin/python -m bench.sql [--quick] [--only latency,...]
 
 Starts an embedded Valkey, a fresh PostgreSQL database (dropped at the end),
 the streamer and the readers' process (``python -m workers.sql``), then reports:
@@ -320,8 +320,33 @@ def emit(report: dict[str, Any], *names: str) -> None:
     print(json.dumps({name: report[name] for name in names}), flush=True)
 
 
+def measurements(engine: sa.Engine, stack: Stack, url: str, *, quick: bool
+                 ) -> list[tuple[str, Any]]:
+    """(name, thunk) in running order; ``--only PREFIX,...`` picks some."""
+
+    def idle(subscribers: int) -> float:
+        load = Subscribers(stack.port, subscribers) if subscribers > 1 else None
+        try:
+            return transactions(engine, IDLE_S)
+        finally:
+            if load is not None:
+                load.stop()
+
+    return [
+        *[(f"latency_{n}", lambda n=n: push_latency(engine, stack.port, n)) for n in (1, 1000)],
+        *[(f"ours_tx_per_min_idle_{n}_subscribers", lambda n=n: idle(n)) for n in (1000, 1)],
+        ("sustained", lambda: sustained(engine, stack.client)),
+        ("offline", lambda: offline(engine, stack, 10.0 if quick else 60.0)),
+        *[(f"seed_queries_{n}_viewers", lambda n=n: seed_design(engine, n, IDLE_S))
+          for n in (1, 1000)],
+        *[(f"diff_ms_{n}", lambda n=n: diff_times(url, stack.client, n))
+          for n in (10_000, 100_000)],
+    ]
+
+
 def main() -> None:
     quick = "--quick" in sys.argv
+    only = sys.argv[sys.argv.index("--only") + 1].split(",") if "--only" in sys.argv else []
     raise_fd_limit()
     name, url = create_database()
     engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
@@ -337,26 +362,11 @@ def main() -> None:
             stack = Stack(Path(tmp), url)
             try:
                 stack.wait_seeded()
-                for count in (1, 1000):
-                    report[f"latency_{count}"] = push_latency(engine, stack.port, count)
-                    emit(report, f"latency_{count}")
-                idle = Subscribers(stack.port, 1000)
-                report["ours_tx_per_min_idle_1000_subscribers"] = transactions(engine, IDLE_S)
-                idle.stop()
-                report["ours_tx_per_min_idle_1_subscriber"] = transactions(engine, IDLE_S)
-                emit(report, "ours_tx_per_min_idle_1000_subscribers",
-                     "ours_tx_per_min_idle_1_subscriber")
-                report["sustained"] = sustained(engine, stack.client)
-                emit(report, "sustained")
-                report["offline"] = offline(engine, stack, 10.0 if quick else 60.0)
-                emit(report, "offline")
-                for viewers in (1, 1000):
-                    report[f"seed_queries_{viewers}_viewers"] = seed_design(engine, viewers,
-                                                                            IDLE_S)
-                    emit(report, f"seed_queries_{viewers}_viewers")
-                for rows in (10_000, 100_000):
-                    report[f"diff_ms_{rows}"] = diff_times(url, stack.client, rows)
-                    emit(report, f"diff_ms_{rows}")
+                for label, measure in measurements(engine, stack, url, quick=quick):
+                    if only and not any(label.startswith(prefix) for prefix in only):
+                        continue
+                    report[label] = measure()
+                    emit(report, label)
             finally:
                 stack.stop()
         finally:
