@@ -35,7 +35,7 @@ from common.queueing import queue_key
 from common.redis import connect, connect_async
 from common.settings import Settings, SourceSettings, load_settings
 from domains.sqlwatch import demo
-from domains.sqlwatch.snapshots import RedisSnapshots, SnapshotSource
+from domains.sqlwatch.snapshots import NoSnapshots, RedisSnapshots, SnapshotSource
 
 
 def build_source(name: str, config: SourceSettings, settings: Settings) -> Source:
@@ -67,10 +67,9 @@ def create_app(settings: Settings, *, queue: DeliveryQueue, stats: SourceStats,
                                       queue=settings.workers.queue,
                                       retry_after_s=ingress.retry_after_s))
     app.add_route("/openapi.json", OpenApi())
-    if snapshots is not None:
-        app.add_route("/sql/{watch}/snapshot", SqlSnapshot(
-            snapshots, [key.get_secret_value() for key in ingress.publish_keys],
-            settings.streamer, retry_after_s=ingress.retry_after_s))
+    app.add_route("/sql/{watch}/snapshot", SqlSnapshot(
+        snapshots or NoSnapshots(), [key.get_secret_value() for key in ingress.publish_keys],
+        settings.streamer, retry_after_s=ingress.retry_after_s))
     if demo.WATCH in settings.watches:
         sql_demo = SqlDemo(settings.watches[demo.WATCH].url.get_secret_value(), page=demo.page())
         app.add_route("/sql/demo", sql_demo)

@@ -13,6 +13,7 @@ from typing import Protocol
 import redis
 
 from common.settings import EventLogSettings, WatchSettings
+from domains.sqlwatch.errors import UnknownWatch
 from domains.sqlwatch.state import Snapshot
 from domains.sqlwatch.watch import find_watch
 
@@ -38,3 +39,13 @@ class RedisSnapshots:
         """Raises `UnknownWatch` for a name that is not configured."""
         found = find_watch(self._watches, watch)
         return found.state(self._client, self._namespace, self._events).snapshot(topic)
+
+
+class NoSnapshots:
+    """A `SnapshotSource` with no watches (every name is unknown): apps and tests without SQL."""
+
+    def watches(self) -> list[str]:
+        return []
+
+    def snapshot(self, watch: str, topic: str) -> Snapshot:
+        raise UnknownWatch(f"no watch named {watch!r} (no [watches] configured)")
