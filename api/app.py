@@ -24,6 +24,7 @@ from api.queue import DeliveryQueue, Policy
 from api.requestlog import RequestLog
 from api.resources.health import Health, Ready
 from api.resources.publish import Publish
+from api.resources.sql import SqlDemo, SqlSnapshot
 from api.resources.webhooks import Webhooks
 from api.routing import Router
 from api.stats import RedisStats, SourceStats
@@ -33,6 +34,8 @@ from common.publishing import EventLog, EventPublisher
 from common.queueing import queue_key
 from common.redis import connect, connect_async
 from common.settings import Settings, SourceSettings, load_settings
+from domains.sqlwatch import demo
+from domains.sqlwatch.snapshots import NoSnapshots, RedisSnapshots, SnapshotSource
 
 
 def build_source(name: str, config: SourceSettings, settings: Settings) -> Source:
@@ -44,7 +47,7 @@ def build_source(name: str, config: SourceSettings, settings: Settings) -> Sourc
 
 def create_app(settings: Settings, *, queue: DeliveryQueue, stats: SourceStats,
                publisher: EventPublisher, ping: Callable[[], Awaitable[object]],
-               backlog: Backlog) -> Ingress:
+               backlog: Backlog, snapshots: SnapshotSource | None = None) -> Ingress:
     ingress = settings.ingress
     sources = {name: build_source(name, config, settings)
                for name, config in settings.sources.items()}
@@ -64,6 +67,13 @@ def create_app(settings: Settings, *, queue: DeliveryQueue, stats: SourceStats,
                                       queue=settings.workers.queue,
                                       retry_after_s=ingress.retry_after_s))
     app.add_route("/openapi.json", OpenApi())
+    app.add_route("/sql/{watch}/snapshot", SqlSnapshot(
+        snapshots or NoSnapshots(), [key.get_secret_value() for key in ingress.publish_keys],
+        settings.streamer, retry_after_s=ingress.retry_after_s))
+    if demo.WATCH in settings.watches:
+        sql_demo = SqlDemo(settings.watches[demo.WATCH].url.get_secret_value(), page=demo.page())
+        app.add_route("/sql/demo", sql_demo)
+        app.add_route("/sql/demo/sell", sql_demo, suffix="sell")
     return Ingress(webhooks, app)
 
 
@@ -75,11 +85,14 @@ def get_app() -> Ingress:
     client = connect_async(url, socket_timeout_s=timeout_s)
     intake = RedisIntake(url, namespace=settings.workers.namespace,
                          queue=settings.workers.queue, timeout_s=timeout_s)
-    publisher = EventLog(connect(url, socket_timeout_s=timeout_s), settings.events)
+    sync_client = connect(url, socket_timeout_s=timeout_s)
+    publisher = EventLog(sync_client, settings.events)
+    snapshots = RedisSnapshots(sync_client, settings.watches, namespace=settings.workers.namespace,
+                               events=settings.events)
     waiting = queue_key(settings.workers.namespace, settings.workers.queue)
 
     async def backlog() -> int:
         return int(await asyncio.wait_for(client.llen(waiting), timeout_s))
 
     return create_app(settings, queue=intake, stats=RedisStats(client, timeout_s=timeout_s),
-                      publisher=publisher, ping=client.ping, backlog=backlog)
+                      publisher=publisher, ping=client.ping, backlog=backlog, snapshots=snapshots)

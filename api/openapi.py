@@ -84,6 +84,27 @@ PUBLISH_POST = {
     },
 }
 STATUS = {"type": "object", "properties": {"status": {"type": "string"}}}
+SQL_SNAPSHOT_GET = {
+    "summary": "The current rows of a SQL watch on one topic, and the position to stream from",
+    "description": "Bearer publish key, a subscriber JWT granting the topic (also "
+                   "?access_token=), or none for a public topic. Load `rows`, then stream "
+                   "the topic from `position` (lastEventId): nothing falls between.",
+    "parameters": [
+        {"name": "watch", "in": "path", "required": True, "schema": {"type": "string"}},
+        {"name": "topic", "in": "query", "required": True, "schema": {"type": "string"}},
+    ],
+    "responses": {
+        "200": _ok("rows and position", {"type": "object", "properties": {
+            "watch": {"type": "string"}, "topic": {"type": "string"},
+            "rows": {"type": "array", "items": {"type": "object"}},
+            "position": {"type": "string"}}}),
+        "400": _error("missing topic, or a pattern instead of a topic"),
+        "401": _error("no token for a private topic, or a bad token"),
+        "403": _error("the token does not grant the topic"),
+        "404": _error("no such watch"),
+        "503": _error("Redis unavailable", retry_after=True),
+    },
+}
 
 DOCUMENT: dict[str, Any] = {
     "openapi": "3.1.0",
@@ -91,6 +112,7 @@ DOCUMENT: dict[str, Any] = {
     "paths": {
         "/webhooks/{source}": {"post": WEBHOOK_POST, "get": WEBHOOK_GET},
         "/publish": {"post": PUBLISH_POST},
+        "/sql/{watch}/snapshot": {"get": SQL_SNAPSHOT_GET},
         "/healthz": {"get": {"summary": "Liveness", "responses": {"200": _ok("alive", STATUS)}}},
         "/readyz": {"get": {"summary": "Readiness (Redis reachable)", "responses": {
             "200": _ok("ready", STATUS), "503": _error("Redis unreachable", retry_after=True)}}},

@@ -4,7 +4,7 @@ Each event's data carries its publish time (``"t": <ns>``); a client stamps the
 receive time, so latency = receive - publish on the same machine clock.
 Commands on stdin, one JSON line of results on stdout per command:
 
-    python -m bench.sse_load HOST PORT TOPIC N
+    python -m bench.sse_load HOST PORT TOPIC N [STAMP_REGEX]
     <- {"ready": N, "connect_s": ...}       once every stream has its first bytes
     -> reset                                  forget what was received so far
     -> report                                 latency/count summary since the last reset
@@ -115,5 +115,7 @@ async def main(host: str, port: int, topic: str, count: int) -> None:
 
 
 if __name__ == "__main__":
+    if len(sys.argv) > 5:  # another place for the stamp (bench.sql: the new value of a column)
+        STAMP = re.compile(sys.argv[5].encode())
     raise_fd_limit()
     uvloop.run(main(sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])))

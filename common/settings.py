@@ -261,6 +261,7 @@ class WatchSettings(_Section):
     mode: WatchMode = "push"
     interval_s: float = Field(default=1.0, gt=0, le=3_600)
     debounce_s: float = Field(default=0.05, ge=0, le=60)
+    changelog_poll_s: float = Field(default=0.05, gt=0, le=60)
     watermark: str | None = None
     columns: CsvList | None = None
 

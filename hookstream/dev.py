@@ -10,7 +10,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from common.errors import ConfigError
-from common.settings import load_settings
+from common.settings import Settings, load_settings
+from domains.sqlwatch import demo as sql_demo
 from hookstream import processes
 from hookstream.commands.output import console
 from hookstream.devconfig import DEMO_SOURCE, ensure_demo_config
@@ -46,6 +47,7 @@ def run_dev(environ: Mapping[str, str], *, state_dir: Path, ports: processes.Por
     try:
         for name, argv in processes.all_processes(ports).items():
             supervisor.start(name, argv)
+        _start_sql_readers(supervisor, settings)
         ingress_url = f"http://127.0.0.1:{ports.ingress}"
         streamer_url = f"http://127.0.0.1:{ports.streamer}"
         with console(stderr=True).status("starting ingress, worker, scheduler, streamer…"):
@@ -55,6 +57,8 @@ def run_dev(environ: Mapping[str, str], *, state_dir: Path, ports: processes.Por
         if source is not None and DEMO_SOURCE in settings.sources:
             source.start()
         _print_banner(env, ingress_url, streamer_url, embedded)
+        if sql_demo.WATCH in settings.watches:
+            _print_sql_demo(env, ingress_url, streamer_url)
         while not stop.wait(0.5):
             pass
     finally:
@@ -63,6 +67,21 @@ def run_dev(environ: Mapping[str, str], *, state_dir: Path, ports: processes.Por
         if embedded is not None:
             embedded.stop()
     return 0
+
+
+def _start_sql_readers(supervisor: Supervisor, settings: Settings) -> None:
+    """The SQL watches' readers (and the trips demo's database when configured)."""
+    if not settings.watches:
+        return
+    if sql_demo.WATCH in settings.watches:
+        sql_demo.prepare(settings.watches[sql_demo.WATCH])
+    supervisor.start("sql-readers", processes.sql_readers())
+
+
+def _print_sql_demo(env: dict[str, str], ingress_url: str, streamer_url: str) -> None:
+    print(f"SQL demo (trips): {ingress_url}/sql/demo?streamer={streamer_url}\n"
+          f"  sell a ticket:  HOOKSTREAM_CONFIG={env['HOOKSTREAM_CONFIG']} "
+          "python -m hookstream.commands.sql sell 1\n", flush=True)
 
 
 def _print_banner(env: dict[str, str], ingress_url: str, streamer_url: str,

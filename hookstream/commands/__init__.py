@@ -39,6 +39,8 @@ COMMANDS: dict[str, str] = {
     "scheduler": "hookstream.commands.scheduler:scheduler",
     "send": "hookstream.commands.send:send",
     "worker": "hookstream.commands.worker:worker",
+    "airtable": "hookstream.commands.airtable:airtable",
+    "sql": "hookstream.commands.sql:sql",
 }
 
 

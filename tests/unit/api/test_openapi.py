@@ -9,7 +9,8 @@ from api.openapi import DOCUMENT
 from api.queue import MemoryQueue
 from api.stats import MemoryStats
 
-ROUTES = {"/webhooks/{source}", "/publish", "/healthz", "/readyz", "/metrics", "/openapi.json"}
+ROUTES = {"/webhooks/{source}", "/publish", "/healthz", "/readyz", "/metrics", "/openapi.json",
+          "/sql/{watch}/snapshot"}
 
 
 @pytest.fixture

@@ -38,3 +38,18 @@ def test_publish_without_redis_raises_event_log_unavailable():
     with pytest.raises(EventLogUnavailable):
         EventLog(client, EventLogSettings()).publish(
             Event(topic="a", type="t", data=None, source="test"))
+
+
+def test_publish_many_appends_in_order_in_one_round_trip_and_drops_repeats(redis_client):
+    from common.events import Event
+    from common.publishing import EventLog
+    from common.settings import EventLogSettings
+
+    log = EventLog(redis_client, EventLogSettings())
+    events = [Event(topic="t", type="x", data={"n": n}, source="s", id=f"e{n}") for n in range(3)]
+    first = log.publish_many(events)
+    again = log.publish_many(events[1:])
+    assert [p.duplicate for p in first] == [False, False, False]
+    assert [p.position for p in again] == [p.position for p in first[1:]]
+    assert all(p.duplicate for p in again)
+    assert redis_client.xlen(log.stream_key) == 3

@@ -1,0 +1,1 @@
+"""Domain packages: each one concept built on common/ and third-party libraries only."""
