@@ -161,11 +161,54 @@ def sync(obj: Any, base: str, table: str, publish: bool) -> None:
 @click.option("--rate-per-s", type=int, default=5, show_default=True)
 @click.option("--penalty-s", type=float, default=30.0, show_default=True,
               help="How long a base answers 429 after going over the rate.")
-def emulator(host: str, port: int, seed: str | None, tokens: tuple[str, ...], rate_per_s: int,
-             penalty_s: float) -> None:
+@click.option("--wire", "wire_url", default=None,
+              help="Demo: create a webhook on the demo base pinging this URL "
+                   "(the ingress's /webhooks/SOURCE), its secret stored in Redis.")
+@click.option("--churn-s", type=float, default=None,
+              help="Demo: a person changes the demo base every this many seconds.")
+@click.pass_obj
+def emulator(obj: Any, host: str, port: int, seed: str | None, tokens: tuple[str, ...],
+             rate_per_s: int, penalty_s: float, wire_url: str | None,
+             churn_s: float | None) -> None:
     """Run a local Airtable-compatible server (real HTTP, in-memory)."""
-    from domains.airtable.emulator.server import build, serve
+    from domains.airtable.emulator.server import EmulatorThread, build, serve
 
+    state = build(seed=seed, tokens=frozenset(tokens), rate_per_s=rate_per_s,
+                  penalty_s=penalty_s)
     click.echo(f"Airtable emulator on http://{host}:{port} (admin API under /_admin)")
-    serve(build(seed=seed, tokens=frozenset(tokens), rate_per_s=rate_per_s,
-                penalty_s=penalty_s), host=host, port=port)
+    if wire_url is None and churn_s is None:
+        serve(state, host=host, port=port)
+        return
+    server = EmulatorThread(state, host=host, port=port).start()
+    try:
+        _demo(obj, server.url, wire_url, churn_s, token=next(iter(tokens), "demo-token"))
+    finally:
+        server.stop()
+
+
+def _demo(obj: Any, url: str, wire_url: str | None, churn_s: float | None, *,
+          token: str) -> None:
+    import time
+
+    from common.redis import connect
+    from domains.airtable.emulator.demo import DEMO_BASE, DEMO_TABLE, churn
+    from domains.airtable.transport import plain_api_factory
+    from domains.airtable.webhooks import Webhooks
+
+    if wire_url is not None:
+        settings = _settings(obj)
+        airtable = settings.airtable.model_copy(update={"api_url": url})
+        if airtable.token is None:
+            from pydantic import SecretStr
+
+            airtable = airtable.model_copy(update={"token": SecretStr(token)})
+        with _reported():
+            hook = Webhooks(connect(settings.require_redis_url()), plain_api_factory(airtable),
+                            namespace=settings.workers.namespace).create(
+                DEMO_BASE, wire_url, table=DEMO_TABLE)
+        click.echo(f"webhook {hook.id} pings {wire_url}")
+    if churn_s is not None:
+        churn(url, every_s=churn_s)
+    else:
+        while True:
+            time.sleep(3600)
