@@ -3,8 +3,9 @@
 A verified ping for a source of kind ``airtable`` reaches `handle_ping` from
 ``process_delivery`` (workers/actors.py) or through `process_airtable_ping`;
 either way the change sync fetches the webhook's payloads and publishes record
-events. `refresh_airtable_webhooks` is the scheduler's periodic job (daily is
-plenty: Airtable expires a webhook after 7 days).
+events. Periodic jobs for the scheduler: `refresh_airtable_webhooks` (daily is
+plenty: Airtable expires a webhook after 7 days) and `poll_airtable_webhooks`
+(every minute: catches up a webhook whose ping was lost).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pyairtable import Api
 from domains.airtable.sync import ChangeSync, LeaseBusy
 from domains.airtable.sync_errors import Gone
 from domains.airtable.transport import plain_api_factory
-from domains.airtable.webhooks import Webhooks
+from domains.airtable.webhooks import Webhooks, poll_webhooks
 from workers.actors import event_log, redis_client, settings
 from workers.errors import Permanent, RateLimited, classified
 from workers.policies import actor_options
@@ -74,6 +75,16 @@ def handle_ping(source: str, body: str) -> None:
 @classified
 def process_airtable_ping(source: str, body: str) -> None:
     handle_ping(source, body)
+
+
+@dramatiq.actor(queue_name=settings.workers.periodic_queue,
+                **actor_options(settings.workers, "poll_airtable_webhooks"))
+@classified
+def poll_airtable_webhooks() -> None:
+    """Periodic (every minute or so): run the sync of every stored webhook, in case a ping
+    was lost (Airtable does not promise delivery); a webhook being processed is skipped."""
+    outcomes = poll_webhooks(change_sync("airtable"), webhooks())
+    log.info("airtable.webhooks_polled", outcomes=outcomes)
 
 
 @dramatiq.actor(queue_name=settings.workers.periodic_queue,

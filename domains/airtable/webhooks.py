@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 import redis
 import structlog
 
+from domains.airtable.sync import LeaseBusy
 from domains.airtable.sync_errors import Gone
 from domains.airtable.sync_keys import cursor_key, lifecycle_key, stats_key, webhooks_key
 from domains.airtable.transport import ApiFactory, call
@@ -164,3 +165,23 @@ class Webhooks:
     def stats(self) -> dict[str, int]:
         raw: dict[bytes, bytes] = self._client.hgetall(stats_key(self._ns))  # type: ignore[assignment]
         return {k.decode(): int(v) for k, v in raw.items()}
+
+
+class PingTarget(Protocol):
+    def on_ping(self, base: str, webhook: str) -> Any: ...
+
+
+def poll_webhooks(sync: PingTarget, hooks: Webhooks) -> dict[str, str]:
+    """Run the sync of every stored webhook as if pinged (a lost ping's changes still arrive);
+    webhook id -> "ok", "busy" (another worker has it) or "gone" (reported)."""
+    outcomes: dict[str, str] = {}
+    for hook in hooks.store.all():
+        try:
+            sync.on_ping(hook.base, hook.id)
+            outcomes[hook.id] = "ok"
+        except Gone:
+            hooks.report_gone(hook.base, hook.id, "payloads answered 404 on a poll")
+            outcomes[hook.id] = "gone"
+        except LeaseBusy:
+            outcomes[hook.id] = "busy"
+    return outcomes

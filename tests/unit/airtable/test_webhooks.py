@@ -77,3 +77,26 @@ def test_refreshing_an_unknown_webhook_is_gone(webhooks) -> None:
 def test_an_airtable_source_may_rely_on_stored_secrets_alone() -> None:
     settings = Settings.model_validate({"sources": {"at": {"kind": "airtable"}}})
     assert settings.sources["at"].secrets == []
+
+
+def test_a_poll_catches_up_a_lost_ping_and_reports_gone_webhooks(emulator, webhooks, api,
+                                                                 redis_client) -> None:
+    from common.publishing import EventLog
+    from common.settings import EventLogSettings
+    from domains.airtable.sync import ChangeSync
+    from domains.airtable.webhooks import poll_webhooks
+
+    kept = webhooks.create(DEMO_BASE, "http://127.0.0.1:9/kept", table=DEMO_TABLE)
+    lost = webhooks.create(DEMO_BASE, "http://127.0.0.1:9/lost", table=DEMO_TABLE)
+    busy = webhooks.create(DEMO_BASE, "http://127.0.0.1:9/busy", table=DEMO_TABLE)
+    admin(emulator.url, "POST", f"/bases/{DEMO_BASE}/webhooks/{lost.id}/expire")
+    admin(emulator.url, "POST", f"/bases/{DEMO_BASE}/changes", {
+        "table": "Tasks", "ping": False,
+        "update": [{"id": "recTask0000000001", "fields": {"Points": 11}}]})
+    sync = ChangeSync(redis_client, EventLog(redis_client, EventLogSettings()), lambda: api,
+                      namespace=NS)
+    assert sync.lease(busy.id).acquire()
+    outcomes = poll_webhooks(sync, webhooks)
+    assert outcomes == {kept.id: "ok", lost.id: "gone", busy.id: "busy"}
+    assert redis_client.xlen(EventLogSettings().stream_key) == 1
+    assert webhooks.store.get(lost.id) is None
