@@ -4,14 +4,15 @@
 
 An embedded Valkey; gunicorn (ingress), a dramatiq worker and uvicorn (streamer)
 as `hookstream` runs them; the Airtable emulator (5 requests/s per base, as
-Airtable) in this process; a webhook created with the domain's `Webhooks`; an SSE
+Airtable) in its own process; a webhook created with the domain's `Webhooks`; an SSE
 client on ``airtable/{base}/{table}/+``. N changes (default 120) are made "by a
 person" (the emulator's admin API) at RATE per second (default 2.5, under the
 per-base limit since each ping costs one payload request). For each change:
 
 - total: the emulator starts POSTing the ping -> the SSE client reads the event;
 - to fetch: ping -> the emulator receives the worker's payload request (ingress
-  verify + enqueue, worker pickup, schema from Redis);
+  verify + enqueue, worker pickup, schema from Redis); of which the ping's POST
+  (the ingress answering 202 once the job is in Redis);
 - after fetch: the payload request arrives -> the SSE client reads the event
   (the payload answer's transit, publish, streamer fan-out).
 
@@ -29,13 +30,13 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
 import redis
 
 from common.settings import AirtableSettings
-from domains.airtable.emulator.server import EmulatorThread, build
 from domains.airtable.transport import plain_api_factory
 from domains.airtable.webhooks import Webhooks
 from hookstream import processes
@@ -115,15 +116,20 @@ def admin(url: str, method: str, path: str, body: Any = None) -> Any:
 
 def run(changes: int, rate_per_s: float, work: Path) -> str:
     store = EmbeddedRedis(work / "valkey", durable=False).start()
-    emulator = EmulatorThread(build(seed="demo", tokens=frozenset({TOKEN}))).start()
+    emulator_url = f"http://127.0.0.1:{free_port()}"
     config = work / "hookstream.toml"
-    config.write_text(config_text(emulator.url))
+    config.write_text(config_text(emulator_url))
     env = {k: v for k, v in os.environ.items() if not k.startswith("HOOKSTREAM_")}
     env.update(HOOKSTREAM_CONFIG=str(config), HOOKSTREAM_REDIS_URL=store.url)
     ports = processes.Ports(ingress=free_port(), streamer=free_port())
     supervisor = Supervisor(env, cwd=str(ROOT), log_dir=str(work), restart=False)
     client = redis.Redis.from_url(store.url)
     try:
+        supervisor.start("emulator", [sys.executable, "-m", "domains.airtable.emulator",
+                                      "--port", emulator_url.rsplit(":", 1)[1], "--seed", "demo",
+                                      "--token", TOKEN])
+        wait_http_ok(f"{emulator_url}/_admin/clock")
+        emulator = SimpleNamespace(url=emulator_url)
         supervisor.start("ingress", processes.ingress(ports.ingress))
         supervisor.start("streamer", processes.streamer(ports.streamer))
         supervisor.start("worker", processes.worker(processes=1, threads=4))
@@ -150,7 +156,6 @@ def run(changes: int, rate_per_s: float, work: Path) -> str:
         return report
     finally:
         supervisor.stop()
-        emulator.stop()
         client.close()
         store.stop()
 
@@ -182,7 +187,7 @@ def measure(url: str, webhook: str, stream: Stream, numbers: range, round_trip_m
             rate_per_s: float) -> str:
     pings = admin(url, "GET", f"/bases/{BASE}/webhooks/{webhook}/pings")["pings"]
     fetches = admin(url, "GET", f"/bases/{BASE}/webhooks/{webhook}/fetches")["fetches"]
-    total, to_fetch, after_fetch = [], [], []
+    total, to_fetch, after_fetch, ingress = [], [], [], []
     for number in numbers:
         arrived = stream.arrivals.get(f"at:{webhook}:{number}:recTask0000000001")
         ping = pings[number - 1] if len(pings) >= number else None
@@ -190,6 +195,7 @@ def measure(url: str, webhook: str, stream: Stream, numbers: range, round_trip_m
         if arrived is None or ping is None or fetch is None:
             continue
         total.append(arrived - ping["sent_at_ms"])
+        ingress.append(ping["duration_ms"])
         to_fetch.append(fetch["started_ms"] - ping["sent_at_ms"])
         after_fetch.append(arrived - fetch["started_ms"])
     beyond = [t - round_trip_ms for t in total]
@@ -203,6 +209,7 @@ def measure(url: str, webhook: str, stream: Stream, numbers: range, round_trip_m
         f"{'':28} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}",
     ]
     for name, values in (("total (ping -> SSE)", total), ("ping -> payload request", to_fetch),
+                         ("  of which the ping's POST", ingress),
                          ("payload request -> SSE", after_fetch),
                          ("beyond the payload fetch", beyond)):
         lines.append(f"{name:28} {percentile(values, .5):8.1f} {percentile(values, .99):8.1f} "

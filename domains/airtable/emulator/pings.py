@@ -68,7 +68,8 @@ class Pinger:
         except httpx.HTTPError as exc:
             status, error = 0, str(exc) or type(exc).__name__
         ok = 200 <= status < 300
-        self._remember(hook, body, headers, status=status, sent_at_ms=sent_at_ms)
+        self._remember(hook, body, headers, status=status, sent_at_ms=sent_at_ms,
+                       duration_ms=(time.monotonic() - started) * 1000)
         hook.last_result = {"success": ok, "completionTimestamp": iso(self.clock.now_s()),
                             "durationMs": (time.monotonic() - started) * 1000,
                             "retryNumber": retry, "willBeRetried": not ok and retry < 3}
@@ -79,10 +80,10 @@ class Pinger:
         return ok
 
     def _remember(self, hook: Webhook, body: bytes, headers: dict[str, str], *,
-                  status: int, sent_at_ms: float) -> None:
+                  status: int, sent_at_ms: float, duration_ms: float) -> None:
         history = self.sent.setdefault(hook.id, [])
         history.append({"body": body.decode(), "headers": headers, "status": status,
-                        "sent_at_ms": sent_at_ms})
+                        "sent_at_ms": sent_at_ms, "duration_ms": duration_ms})
         del history[:-HISTORY]
 
     def _http(self) -> httpx.AsyncClient:
