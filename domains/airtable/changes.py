@@ -34,11 +34,16 @@ def event_id_for(webhook: str, transaction: int, record_id: str) -> str:
 
 
 def changed_only(change: RecordChange) -> tuple[dict[str, Any], dict[str, Any]]:
-    """An update's fields whose value really changed, and their old values."""
+    """An update's fields whose value really changed, and their old values.
+
+    Airtable leaves empty cells out: a field in ``previous`` but not in ``current``
+    was cleared (its new value is None), and one only in ``current`` was empty before.
+    """
     if not change.previous:
         return dict(change.current), {}
-    fields = {fid: value for fid, value in change.current.items()
-              if change.previous.get(fid) != value}
+    named = [*change.current, *(fid for fid in change.previous if fid not in change.current)]
+    fields = {fid: change.current.get(fid) for fid in named
+              if change.previous.get(fid) != change.current.get(fid)}
     return fields, {fid: change.previous.get(fid) for fid in fields}
 
 

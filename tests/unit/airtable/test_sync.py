@@ -175,3 +175,12 @@ def test_a_held_lease_makes_the_ping_retry_later(sync, webhook, redis_client) ->
     with pytest.raises(LeaseBusy) as caught:
         sync.on_ping(DEMO_BASE, webhook)
     assert 0 < caught.value.retry_after_s <= 15
+
+
+def test_a_cleared_cell_left_out_of_current_is_reported_as_none() -> None:
+    from domains.airtable.changes import changed_only
+    from domains.airtable.payloads import RecordChange
+
+    change = RecordChange("updated", {"fldA": 2, "fldC": 5},
+                          {"fldA": 1, "fldB": "gone", "fldC": 5})
+    assert changed_only(change) == ({"fldA": 2, "fldB": None}, {"fldA": 1, "fldB": "gone"})
