@@ -1,7 +1,8 @@
 """The last known records of a table (cells by field id), kept in one Redis hash.
 
-The change sync applies every change it publishes; ``airtable sync`` compares a
-full read of the table with it and publishes the drift. A deleted record's last
+The change sync applies every change it publishes (an update of a record the
+snapshot never held whole is left to the next full read); ``airtable sync``
+compares a full read of the table with it and publishes the drift. A deleted record's last
 known values become its event's ``previous``.
 """
 
@@ -44,7 +45,9 @@ class Snapshot:
             if change.kind == "deleted":
                 pipe.hdel(self._key(base, table_id), record_id)
                 continue
-            cells = known.get(record_id, {}) | change.current if change.kind == "updated" \
+            if change.kind == "updated" and record_id not in known:
+                continue  # never seen whole: `airtable sync` will find it (no partial rows)
+            cells = known[record_id] | change.current if change.kind == "updated" \
                 else dict(change.current)
             cells = {fid: value for fid, value in cells.items() if value is not None}
             pipe.hset(self._key(base, table_id), record_id, orjson.dumps(cells))

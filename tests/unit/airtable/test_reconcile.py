@@ -60,3 +60,22 @@ def test_the_same_drift_twice_publishes_once(reconciler, redis_client) -> None:
 def test_an_unknown_table_is_gone(reconciler) -> None:
     with pytest.raises(Gone):
         reconciler.run(DEMO_BASE, "Nope")
+
+
+def test_live_changes_keep_the_snapshot_so_sync_finds_no_drift(reconciler, redis_client, api,
+                                                               emulator) -> None:
+    from domains.airtable.sync import ChangeSync
+    from tests.airtable_support import admin
+
+    reconciler.run(DEMO_BASE, "Tasks", publish=False)
+    hook = api.base(DEMO_BASE).add_webhook("http://127.0.0.1:9/x", {"options": {
+        "filters": {"dataTypes": ["tableData"]}, "includes": {"includePreviousCellValues": True}}})
+    admin(emulator.url, "POST", f"/bases/{DEMO_BASE}/changes", {
+        "table": "Tasks", "ping": False, "create": [{"fields": {"Name": "live"}}],
+        "update": [{"id": "recTask0000000001", "fields": {"Owner": None, "Points": 4}}],
+        "delete": ["recTask0000000002"]})
+    sync = ChangeSync(redis_client, EventLog(redis_client, EventLogSettings()), lambda: api,
+                      namespace=NS)
+    assert sync.on_ping(DEMO_BASE, hook.id).published == 3
+    drift = reconciler.run(DEMO_BASE, "Tasks")
+    assert drift.changes == {}
