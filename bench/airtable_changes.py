@@ -145,13 +145,12 @@ def run(changes: int, rate_per_s: float, work: Path) -> str:
         time.sleep(1.5)
         round_trip_ms = fetch_round_trip_ms(emulator.url, hook.id)
         time.sleep(1.5)
-        first = make_changes(emulator.url, changes, rate_per_s)
-        expected = {f"at:{hook.id}:{n}:recTask0000000001" for n in range(first, first + changes)}
+        asked = make_changes(emulator.url, changes, rate_per_s)
+        expected = {f"at:{hook.id}:{n}:recTask0000000001" for n in asked}
         deadline = time.monotonic() + 60
         while not expected <= stream.arrivals.keys() and time.monotonic() < deadline:
             time.sleep(0.1)
-        report = measure(emulator.url, hook.id, stream, range(first, first + changes),
-                         round_trip_ms, rate_per_s)
+        report = measure(emulator.url, hook.id, stream, asked, round_trip_ms, rate_per_s)
         stream.close()
         return report
     finally:
@@ -171,26 +170,28 @@ def warm(url: str, stream: Stream, webhook: str) -> None:
         time.sleep(0.05)
 
 
-def make_changes(url: str, count: int, rate_per_s: float) -> int:
-    first: int | None = None
+def make_changes(url: str, count: int, rate_per_s: float) -> dict[int, float]:
+    """Transaction number -> when the change was asked for (ms since the epoch)."""
+    asked: dict[int, float] = {}
     started = time.monotonic()
     for index in range(count):
         time.sleep(max(0.0, started + index / rate_per_s - time.monotonic()))
+        asked_ms = time.time() * 1000
         answer = admin(url, "POST", f"/bases/{BASE}/changes", {"table": TABLE, "update": [
             {"id": "recTask0000000001", "fields": {"Points": 1000 + index}}]})
-        first = answer["transaction"] if first is None else first
-    assert first is not None
-    return first
+        asked[answer["transaction"]] = asked_ms
+    return asked
 
 
-def measure(url: str, webhook: str, stream: Stream, numbers: range, round_trip_ms: float,
-            rate_per_s: float) -> str:
+def measure(url: str, webhook: str, stream: Stream, asked: dict[int, float],
+            round_trip_ms: float, rate_per_s: float) -> str:
     pings = admin(url, "GET", f"/bases/{BASE}/webhooks/{webhook}/pings")["pings"]
     fetches = admin(url, "GET", f"/bases/{BASE}/webhooks/{webhook}/fetches")["fetches"]
     total, to_fetch, after_fetch, ingress = [], [], [], []
+    numbers = sorted(asked)
     for number in numbers:
         arrived = stream.arrivals.get(f"at:{webhook}:{number}:recTask0000000001")
-        ping = pings[number - 1] if len(pings) >= number else None
+        ping = next((p for p in pings if p["sent_at_ms"] >= asked[number]), None)
         fetch = next((f for f in fetches if number in f["transactions"]), None)
         if arrived is None or ping is None or fetch is None:
             continue

@@ -1,6 +1,7 @@
 """Notification pings: ``{"base": {"id"}, "webhook": {"id"}, "timestamp"}`` POSTed to the
 webhook's notificationUrl, signed ``X-Airtable-Content-MAC: hmac-sha256=<hex>`` with the
-webhook's MAC secret (base64-decoded), retried a few times on failure as Airtable does.
+webhook's MAC secret (base64-decoded), retried a few times on failure as Airtable does,
+one in flight per webhook (changes made meanwhile get one more ping after it).
 """
 
 from __future__ import annotations
@@ -38,15 +39,34 @@ class Pinger:
     timeout_s: float = 5.0
     sent: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    _in_flight: set[str] = field(default_factory=set)
+    _again: set[str] = field(default_factory=set)
     _client: httpx.AsyncClient | None = None
 
     def notify(self, hook: Webhook) -> None:
-        """Schedule a ping for ``hook`` (no-op without a URL or with notifications off)."""
+        """Schedule a ping for ``hook`` (no-op without a URL or with notifications off).
+
+        One ping per webhook is in flight at a time; changes made meanwhile are told
+        by one more ping after it (a ping only says "fetch the payloads")."""
         if not hook.notification_url or not hook.notifications_enabled:
             return
-        task = asyncio.get_running_loop().create_task(self.deliver(hook))
+        if hook.id in self._in_flight:
+            self._again.add(hook.id)
+            return
+        self._in_flight.add(hook.id)
+        task = asyncio.get_running_loop().create_task(self._coalesced(hook))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def _coalesced(self, hook: Webhook) -> None:
+        try:
+            while True:
+                await self.deliver(hook)
+                if hook.id not in self._again:
+                    return
+                self._again.discard(hook.id)
+        finally:
+            self._in_flight.discard(hook.id)
 
     async def deliver(self, hook: Webhook) -> None:
         body = ping_body(hook, self.clock.now_s())
