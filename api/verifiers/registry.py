@@ -31,12 +31,17 @@ BUILDERS: dict[str, Builder] = {
 }
 
 
+def _airtable_with(stored: StoredSecrets) -> Builder:
+    """Airtable's verifier that also takes the secret stored for the webhook a ping names."""
+    return lambda secrets, source: AirtableVerifier(secrets, stored=stored)
+
+
 def build_verifier(name: str, source: SourceSettings, *,
                    airtable_secrets: StoredSecrets | None = None) -> SignatureVerifier:
     secrets = [secret.get_secret_value() for secret in source.secrets]
     builder = BUILDERS.get(source.kind)
     if source.kind == "airtable" and airtable_secrets is not None:
-        builder = lambda s, c: AirtableVerifier(s, stored=airtable_secrets)  # noqa: E731
+        builder = _airtable_with(airtable_secrets)
     if builder is None:
         raise ConfigError(f"sources.{name}.kind: {source.kind!r} is not supported")
     try:
