@@ -1,0 +1,143 @@
+"""The Airtable request budget: per base and per token, shared by every process through Redis.
+
+Airtable allows 5 requests/s per base and 50/s per token, counted over any
+sliding second, and answers 429 with a 30 s penalty past that. Counting
+calendar seconds (dramatiq's limiters) lets 2x the limit through around a
+second boundary, so the budget here is a *schedule*: each key holds the next
+free request slot (GCRA's theoretical arrival time, in µs of the Redis server
+clock). One Lua call takes the first slot free on both the base and the token,
+moves both forward by their interval, and tells the caller how long to wait
+for it. Slots of one base are at least ``1 / (rate * (1 - headroom))`` apart,
+so no sliding second ever holds more than ``rate`` of them, and the headroom
+(default 4 %: 4.8 requests/s of 5) absorbs the jitter between taking a slot
+and the request reaching Airtable. Slots are handed out in order, so callers
+are served first come, first served, and nobody polls.
+
+A slot further off than the caller will wait is not taken (`BudgetBusy`), and
+while a base is paused after a 429 (`pause`, shared by every process) no slot
+is given at all (`BasePaused`): both carry how long to wait.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import redis
+
+from common.redis import text
+from domains.airtable import keys
+from domains.airtable.errors import BasePaused, BudgetBusy
+
+DEFAULT_HEADROOM = 0.04
+NO_BASE = "-"  # requests that name no base (whoami, list bases) count on the token only
+
+# KEYS: base slot, token slot, base pause, stats.
+# ARGV: base interval µs, token interval µs, longest wait µs, base id (stats field).
+TAKE_LUA = """
+local base_k, token_k, pause_k, stats_k = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local base_us, token_us = tonumber(ARGV[1]), tonumber(ARGV[2])
+local max_wait_us, base = tonumber(ARGV[3]), ARGV[4]
+local paused_ms = redis.call('PTTL', pause_k)
+if paused_ms > 0 then
+  redis.call('HINCRBY', stats_k, 'paused_waits:' .. base, 1)
+  return {'paused', paused_ms * 1000, 0}
+end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local slot = math.max(now, tonumber(redis.call('GET', base_k) or 0),
+                      tonumber(redis.call('GET', token_k) or 0))
+local wait = slot - now
+if wait > max_wait_us then
+  return {'busy', wait, 0}
+end
+local keep_ms = math.ceil((wait + base_us + token_us) / 1000) + 1000
+redis.call('SET', base_k, string.format('%d', slot + base_us), 'PX', keep_ms)
+redis.call('SET', token_k, string.format('%d', slot + token_us), 'PX', keep_ms)
+redis.call('HINCRBY', stats_k, 'granted:' .. base, 1)
+return {'granted', wait, string.format('%d', slot)}
+"""
+
+# KEYS: base pause, stats. ARGV: pause ms, base id. Never shortens a longer pause.
+PAUSE_LUA = """
+local pause_k, stats_k = KEYS[1], KEYS[2]
+local pause_ms, base = tonumber(ARGV[1]), ARGV[2]
+redis.call('HINCRBY', stats_k, 'throttled:' .. base, 1)
+if redis.call('PTTL', pause_k) >= pause_ms then
+  return 0
+end
+redis.call('SET', pause_k, '1', 'PX', pause_ms)
+redis.call('HINCRBY', stats_k, 'pauses:' .. base, 1)
+return 1
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """A request slot taken: start the request *wait_s* from now (at *slot_us*, Redis clock)."""
+
+    wait_s: float
+    slot_us: int
+
+
+def token_digest(token: str) -> str:
+    """A stable, non-secret name for an API token (its budget key, its stats)."""
+    return hashlib.sha256(token.encode()).hexdigest()[:16]
+
+
+class RequestBudget:
+    """Takes request slots for one API token; `acquire` sleeps until the slot comes."""
+
+    def __init__(self, client: redis.Redis, *, namespace: str, token: str,
+                 base_rate_per_s: float, token_rate_per_s: float,
+                 headroom: float = DEFAULT_HEADROOM,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self._client = client
+        self._namespace = namespace
+        self._token_id = token_digest(token)
+        self._base_interval_us = _interval_us(base_rate_per_s, headroom)
+        self._token_interval_us = _interval_us(token_rate_per_s, headroom)
+        self._take = client.register_script(TAKE_LUA)
+        self._pause = client.register_script(PAUSE_LUA)
+        self._sleep = sleep
+
+    def take(self, base: str | None, *, max_wait_s: float) -> Slot:
+        """Take the next slot within *max_wait_s*, or raise `BasePaused` / `BudgetBusy`."""
+        name = base or NO_BASE
+        reply = self._take(
+            keys=[keys.base_budget_key(self._namespace, name),
+                  keys.token_budget_key(self._namespace, self._token_id),
+                  keys.base_pause_key(self._namespace, name), keys.stats_key(self._namespace)],
+            args=[self._base_interval_us, self._token_interval_us, int(max_wait_s * 1e6), name])
+        outcome, wait_us, slot_us = text(reply[0]), int(reply[1]), int(reply[2])
+        if outcome == "paused":
+            raise BasePaused(f"base {name} is paused after a 429", retry_after_s=wait_us / 1e6)
+        if outcome == "busy":
+            raise BudgetBusy(f"no request slot for base {name} within {max_wait_s} s",
+                             retry_after_s=wait_us / 1e6)
+        return Slot(wait_s=wait_us / 1e6, slot_us=slot_us)
+
+    def acquire(self, base: str | None, *, max_wait_s: float) -> Slot:
+        """`take` a slot and sleep until it comes."""
+        slot = self.take(base, max_wait_s=max_wait_s)
+        if slot.wait_s > 0:
+            self._sleep(slot.wait_s)
+        return slot
+
+    def pause(self, base: str, pause_s: float) -> bool:
+        """Pause *base* for *pause_s* in every process (True unless a longer pause was on)."""
+        reply = self._pause(keys=[keys.base_pause_key(self._namespace, base),
+                                  keys.stats_key(self._namespace)],
+                            args=[max(1, int(pause_s * 1000)), base])
+        return bool(reply)
+
+    def paused_for_s(self, base: str) -> float:
+        """How long *base* stays paused (0 when it is not)."""
+        remaining_ms = int(self._client.pttl(keys.base_pause_key(self._namespace, base)))
+        return max(0, remaining_ms) / 1000
+
+
+def _interval_us(rate_per_s: float, headroom: float) -> int:
+    return int(1e6 / (rate_per_s * (1 - headroom))) + 1
