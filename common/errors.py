@@ -4,7 +4,8 @@ HookstreamError
  ├── ConfigError          bad or missing configuration (raised at start-up)
  ├── InvalidTopic         a topic or pattern that breaks the grammar in `topics`
  ├── TemplateError        a topic/type template names a field the payload lacks
- └── EventLogUnavailable  Redis could not take or give events (transient)
+ ├── EventLogUnavailable  Redis could not take or give events (transient)
+ └── TokenRejected        a subscriber JWT that does not verify (common/grants.py)
 """
 
 from __future__ import annotations
@@ -28,3 +29,12 @@ class TemplateError(HookstreamError):
 
 class EventLogUnavailable(HookstreamError):
     """The Redis event log did not answer; the caller may retry."""
+
+
+class TokenRejected(HookstreamError):
+    """A subscriber token that is malformed, expired or not verifiable; *code* names why."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message

@@ -12,71 +12,25 @@ space-separated string of them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
-import jwt
-
-from common.errors import InvalidTopic
-from common.settings import StreamerSettings
-from common.topics import covers, validate_pattern
+from common.errors import TokenRejected
+from common.grants import ANONYMOUS, Grant
+from common.grants import TokenVerifier as GrantVerifier
+from common.topics import covers
 from streamer.errors import Rejection
 
-
-@dataclass(frozen=True, slots=True)
-class Grant:
-    """What one token (or no token) lets its holder read."""
-
-    subject: str | None
-    patterns: tuple[str, ...]
-    expires_at_s: float | None
-
-    def allows(self, pattern: str) -> bool:
-        return any(covers(granted, pattern) for granted in self.patterns)
+__all__ = ["ANONYMOUS", "Grant", "TokenVerifier", "authorise"]
 
 
-ANONYMOUS = Grant(subject=None, patterns=(), expires_at_s=None)
-
-
-class TokenVerifier:
-    """Checks tokens with PyJWT against the configured key and algorithms."""
-
-    def __init__(self, settings: StreamerSettings) -> None:
-        self._algorithms = list(settings.jwt_algorithms)
-        self._key = _verification_key(settings)
-        self._claim = settings.jwt_claim
-        self._audience = settings.jwt_audience
-        self._issuer = settings.jwt_issuer
+class TokenVerifier(GrantVerifier):
+    """The shared verifier (common/grants.py), its refusals as 401 `Rejection`s."""
 
     def verify(self, token: str) -> Grant:
-        if self._key is None:
-            raise Rejection(401, "tokens_disabled", "this streamer has no token key configured")
-        claims = self._decode(token, self._key)
-        expires = claims.get("exp")
-        return Grant(subject=_subject(claims), patterns=self._patterns(claims),
-                     expires_at_s=float(expires) if expires is not None else None)
-
-    def _decode(self, token: str, key: str) -> dict[str, Any]:
         try:
-            claims: dict[str, Any] = jwt.decode(
-                token, key, algorithms=self._algorithms, audience=self._audience,
-                issuer=self._issuer, options={"require": ["exp"]})
-        except jwt.ExpiredSignatureError:
-            raise Rejection(401, "token_expired", "the token has expired") from None
-        except jwt.InvalidTokenError as exc:
-            raise Rejection(401, "invalid_token", f"the token is not valid: {exc}") from None
-        return claims
-
-    def _patterns(self, claims: dict[str, Any]) -> tuple[str, ...]:
-        raw = claims.get(self._claim, [])
-        listed = raw.split() if isinstance(raw, str) else raw
-        if not isinstance(listed, list) or not all(isinstance(p, str) for p in listed):
-            raise Rejection(401, "invalid_token",
-                            f"claim {self._claim!r} must be a list of topic patterns")
-        try:
-            return tuple(validate_pattern(pattern) for pattern in listed)
-        except InvalidTopic as exc:
-            raise Rejection(401, "invalid_token", f"claim {self._claim!r}: {exc}") from None
+            return super().verify(token)
+        except TokenRejected as exc:
+            message = ("this streamer has no token key configured"
+                       if exc.code == "tokens_disabled" else exc.message)
+            raise Rejection(401, exc.code, message) from None
 
 
 def authorise(patterns: tuple[str, ...], grant: Grant, public: list[str]) -> None:
@@ -90,14 +44,3 @@ def authorise(patterns: tuple[str, ...], grant: Grant, public: list[str]) -> Non
             raise Rejection(401, "token_required",
                             f"topic {pattern!r} is not public; a token is required")
         raise Rejection(403, "topic_forbidden", f"the token does not grant topic {pattern!r}")
-
-
-def _verification_key(settings: StreamerSettings) -> str | None:
-    if settings.jwt_secret is not None:
-        return settings.jwt_secret.get_secret_value()
-    return settings.jwt_public_key
-
-
-def _subject(claims: dict[str, Any]) -> str | None:
-    subject = claims.get("sub")
-    return str(subject) if subject is not None else None
