@@ -22,6 +22,7 @@ from api.metrics import Backlog, Metrics
 from api.openapi import OpenApi
 from api.queue import DeliveryQueue, Policy
 from api.requestlog import RequestLog
+from api.resources.airtable import AirtableDeps, add_airtable_routes, airtable_deps
 from api.resources.health import Health, Ready
 from api.resources.publish import Publish
 from api.resources.webhooks import Webhooks
@@ -44,7 +45,7 @@ def build_source(name: str, config: SourceSettings, settings: Settings) -> Sourc
 
 def create_app(settings: Settings, *, queue: DeliveryQueue, stats: SourceStats,
                publisher: EventPublisher, ping: Callable[[], Awaitable[object]],
-               backlog: Backlog) -> Ingress:
+               backlog: Backlog, airtable: AirtableDeps | None = None) -> Ingress:
     ingress = settings.ingress
     sources = {name: build_source(name, config, settings)
                for name, config in settings.sources.items()}
@@ -62,8 +63,11 @@ def create_app(settings: Settings, *, queue: DeliveryQueue, stats: SourceStats,
     app.add_route("/readyz", Ready(ping, retry_after_s=ingress.retry_after_s))
     app.add_route("/metrics", Metrics(list(sources), stats, backlog,
                                       queue=settings.workers.queue,
-                                      retry_after_s=ingress.retry_after_s))
+                                      retry_after_s=ingress.retry_after_s,
+                                      extra=airtable.metrics if airtable else None))
     app.add_route("/openapi.json", OpenApi())
+    if airtable is not None:
+        add_airtable_routes(app, airtable, settings)
     return Ingress(webhooks, app)
 
 
@@ -75,11 +79,13 @@ def get_app() -> Ingress:
     client = connect_async(url, socket_timeout_s=timeout_s)
     intake = RedisIntake(url, namespace=settings.workers.namespace,
                          queue=settings.workers.queue, timeout_s=timeout_s)
-    publisher = EventLog(connect(url, socket_timeout_s=timeout_s), settings.events)
+    sync_client = connect(url, socket_timeout_s=timeout_s)
+    publisher = EventLog(sync_client, settings.events)
     waiting = queue_key(settings.workers.namespace, settings.workers.queue)
 
     async def backlog() -> int:
         return int(await asyncio.wait_for(client.llen(waiting), timeout_s))
 
     return create_app(settings, queue=intake, stats=RedisStats(client, timeout_s=timeout_s),
-                      publisher=publisher, ping=client.ping, backlog=backlog)
+                      publisher=publisher, ping=client.ping, backlog=backlog,
+                      airtable=airtable_deps(settings, sync_client))

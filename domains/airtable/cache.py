@@ -143,6 +143,10 @@ class RecordReader:
 
         return self._read(base, table, ("get", record_id), fetch)
 
+    def table_id(self, base: str, table: str) -> str:
+        """The id of *table* (an id or a name)."""
+        return self._tables.table_id(base, table)
+
     def invalidate(self, base: str, table: str) -> None:
         """After our own write to *table* (an id or a name)."""
         self._cache.invalidate(base, self._tables.table_id(base, table))

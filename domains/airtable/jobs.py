@@ -54,6 +54,10 @@ class JobStore:
         self._client = client
         self._ns = namespace
 
+    @property
+    def namespace(self) -> str:
+        return self._ns
+
     # -- the ingress side ------------------------------------------------------------------
 
     def submit(self, request: WriteRequest, sender: JobSender, *, queue: str,
