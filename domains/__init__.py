@@ -1,5 +1,6 @@
-"""Domains: outside systems hookstream syncs with (Airtable, SQL), one package each.
+"""Domain packages: each one outside service's logic in one place.
 
-A domain package imports `common/` and third-party libraries only, so the
-ingress, the workers and the CLI all use the same logic.
+A domain imports ``common`` and third-party libraries only; the ingress
+(``api``), the workers (``workers``) and the CLI (``hookstream``) import it
+through thin adapters, so no domain logic is written twice.
 """
