@@ -318,7 +318,8 @@ def airtable_deps(settings: Settings, client: redis.Redis) -> AirtableDeps | Non
                         RedisJobSender(client, namespace=namespace), reader.table_id)
 
 
-def add_airtable_routes(app: falcon.asgi.App[Any, Any], deps: AirtableDeps, settings: Settings) -> None:
+def add_airtable_routes(app: falcon.asgi.App[Any, Any], deps: AirtableDeps,
+                        settings: Settings) -> None:
     ingress = settings.ingress
     access = Access([key.get_secret_value() for key in ingress.publish_keys],
                     TokenVerifier(settings.streamer))

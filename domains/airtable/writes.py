@@ -105,14 +105,15 @@ class WriteRunner:
     def _chunks(self, job: Job) -> None:
         table = self._api.table(job.request.base, job.request.table)
         progress = self._store.chunk_progress(job.id)
-        started = self._clock()
+        started, sent = self._clock(), 0
         for number, indices in enumerate(chunk_indices(len(job.request.records))):
             state = progress.get(number)
             if state is not None and state["state"] == "done":
                 continue
-            if self._clock() - started > self._slice_s:
+            if sent and self._clock() - started > self._slice_s:
                 raise SliceUsed(f"job {job.id} continues in a new run", retry_after_s=0)
             self._chunk(job, table, number, indices, state)
+            sent += 1
 
     def _chunk(self, job: Job, table: pyairtable.Table, number: int, indices: list[int],
                state: dict[str, Any] | None) -> None:
@@ -247,8 +248,14 @@ def _created_since(table: pyairtable.Table, since_ms: int) -> list[dict[str, Any
     """Records created after *since_ms* less the clock skew, oldest first."""
     after = datetime.fromtimestamp(since_ms / 1000 - CLOCK_SKEW_S, UTC)
     formula = f"IS_AFTER(CREATED_TIME(), '{after.isoformat(timespec='milliseconds')}')"
-    with translated():
-        listed = table.all(formula=formula)
+    try:
+        with translated():
+            listed = table.all(formula=formula)
+    except RequestRejected as exc:  # a server without date formulas: list it all, filter here
+        if exc.status != 422:
+            raise
+        with translated():
+            listed = table.all()
     recent = [dict(r) for r in listed if _parse_time(r["createdTime"]) >= after]
     return sorted(recent, key=lambda r: r["createdTime"])
 
