@@ -11,12 +11,14 @@ if a change bumped the counter meanwhile, the entry is simply never used.
 
 Hits and misses are counted in the shared stats hash (``cache_hits``,
 ``cache_misses``). Reads may name a table; generations are kept per table id,
-so names are resolved through the base schema (`TableIds`, cached an hour).
+so names are resolved through the base schema (`TableIds`, cached an hour; also
+ids to names, when ``table_ttl_s`` names a table and the read uses its id).
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,7 +58,7 @@ class Read:
 
 
 class TableIds:
-    """Table name -> id per base, from the base schema (budgeted), kept in Redis."""
+    """Table name <-> id per base, from the base schema (budgeted), kept in Redis an hour."""
 
     def __init__(self, client: redis.Redis, api: pyairtable.Api, *, namespace: str) -> None:
         self._client = client
@@ -66,20 +68,28 @@ class TableIds:
     def table_id(self, base: str, table: str) -> str:
         if table.startswith("tbl"):
             return table
+        found = self._lookup(base, f"name:{table}")
+        if found is None:
+            raise RequestRejected(f"no table {table!r} in base {base}", status=404,
+                                  error_type="TABLE_NOT_FOUND")
+        return found
+
+    def table_name(self, base: str, table_id: str) -> str | None:
+        return self._lookup(base, f"id:{table_id}")
+
+    def _lookup(self, base: str, field: str) -> str | None:
         names_k = keys.table_names_key(self._ns, base)
-        known = self._client.hget(names_k, table)
+        known = self._client.hget(names_k, field)
         if known is not None:
             return text(known)
         with translated():
             schema = self._api.base(base).schema(force=True)
-        mapping = {t.name: t.id for t in schema.tables}
+        mapping = {f"name:{t.name}": t.id for t in schema.tables}
+        mapping.update({f"id:{t.id}": t.name for t in schema.tables})
         if mapping:
             self._client.hset(names_k, mapping=mapping)  # type: ignore[arg-type]
             self._client.expire(names_k, TABLE_NAMES_TTL_S)
-        if table not in mapping:
-            raise RequestRejected(f"no table {table!r} in base {base}", status=404,
-                                  error_type="TABLE_NOT_FOUND")
-        return mapping[table]
+        return mapping.get(field)
 
 
 class ReadCache:
@@ -91,11 +101,14 @@ class ReadCache:
         self._settings = settings
         self._ns = namespace
 
-    def ttl_s(self, table_id: str, table_name: str) -> int:
+    def ttl_s(self, table_id: str, table_name: Callable[[], str | None]) -> int:
+        """The table's TTL: an override by id, else by name (looked up only if one is set)."""
         overrides = self._settings.table_ttl_s
         if table_id in overrides:
             return overrides[table_id]
-        return self._settings.ttl_for(table_name)
+        named = any(not name.startswith("tbl") for name in overrides)
+        name = table_name() if named else None
+        return self._settings.ttl_for(name) if name else self._settings.cache_ttl_s
 
     def generation(self, base: str, table_id: str) -> int:
         return int(self._client.get(keys.table_generation_key(self._ns, base, table_id)) or 0)
@@ -153,7 +166,8 @@ class RecordReader:
 
     def _read(self, base: str, table: str, what: Any, fetch: Any) -> Read:
         table_id = self._tables.table_id(base, table)
-        ttl_s = self._cache.ttl_s(table_id, table)
+        ttl_s = self._cache.ttl_s(table_id, lambda: (
+            table if table != table_id else self._tables.table_name(base, table_id)))
         if ttl_s == 0:
             self._cache.count_uncached()
             with translated():
