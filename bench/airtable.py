@@ -20,7 +20,6 @@ second, the real 30 s penalty: not shortened), the gunicorn ingress and
 from __future__ import annotations
 
 import os
-import statistics
 import sys
 import tempfile
 import threading
