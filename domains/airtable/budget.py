@@ -32,6 +32,8 @@ from domains.airtable import keys
 from domains.airtable.errors import BasePaused, BudgetBusy
 
 DEFAULT_HEADROOM = 0.04
+DEFAULT_MAX_LATE_S = 0.025
+LATE_RETRIES = 3
 NO_BASE = "-"  # requests that name no base (whoami, list bases) count on the token only
 
 # KEYS: base slot, token slot, base pause, stats.
@@ -92,8 +94,9 @@ class RequestBudget:
 
     def __init__(self, client: redis.Redis, *, namespace: str, token: str,
                  base_rate_per_s: float, token_rate_per_s: float,
-                 headroom: float = DEFAULT_HEADROOM,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 headroom: float = DEFAULT_HEADROOM, max_late_s: float = DEFAULT_MAX_LATE_S,
+                 sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self._client = client
         self._namespace = namespace
         self._token_id = token_digest(token)
@@ -102,6 +105,8 @@ class RequestBudget:
         self._take = client.register_script(TAKE_LUA)
         self._pause = client.register_script(PAUSE_LUA)
         self._sleep = sleep
+        self._clock = clock
+        self._max_late_s = max_late_s
 
     def take(self, base: str | None, *, max_wait_s: float) -> Slot:
         """Take the next slot within *max_wait_s*, or raise `BasePaused` / `BudgetBusy`."""
@@ -120,11 +125,23 @@ class RequestBudget:
         return Slot(wait_s=wait_us / 1e6, slot_us=slot_us)
 
     def acquire(self, base: str | None, *, max_wait_s: float) -> Slot:
-        """`take` a slot and sleep until it comes."""
-        slot = self.take(base, max_wait_s=max_wait_s)
-        if slot.wait_s > 0:
-            self._sleep(slot.wait_s)
-        return slot
+        """`take` a slot and sleep until it comes; a slot woken up late is given up.
+
+        A request sent ``5 * interval - 1 s`` (42 ms) after its slot could share a
+        sliding second with five later ones, so a thread that wakes more than
+        ``max_late_s`` after its slot (a busy CPU) leaves it unused and takes the
+        next one, at most `LATE_RETRIES` times.
+        """
+        for attempt in range(LATE_RETRIES + 1):
+            taken_at = self._clock()
+            slot = self.take(base, max_wait_s=max_wait_s)
+            if slot.wait_s > 0:
+                self._sleep(slot.wait_s)
+            late_s = self._clock() - taken_at - slot.wait_s
+            if late_s <= self._max_late_s or attempt == LATE_RETRIES:
+                return slot
+            self._client.hincrby(keys.stats_key(self._namespace), f"late:{base or NO_BASE}", 1)
+        raise AssertionError("unreachable")
 
     def pause(self, base: str, pause_s: float) -> bool:
         """Pause *base* for *pause_s* in every process (True unless a longer pause was on)."""
