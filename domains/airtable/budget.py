@@ -11,7 +11,8 @@ for it. Slots of one base are at least ``1 / (rate * (1 - headroom))`` apart,
 so no sliding second ever holds more than ``rate`` of them, and the headroom
 (default 4 %: 4.8 requests/s of 5) absorbs the jitter between taking a slot
 and the request reaching Airtable. Slots are handed out in order, so callers
-are served first come, first served, and nobody polls.
+are served first come, first served, and nobody polls. A caller that slept until
+its slot checks the pause again before sending (a 429 may have come meanwhile).
 
 A slot further off than the caller will wait is not taken (`BudgetBusy`), and
 while a base is paused after a 429 (`pause`, shared by every process) no slot
@@ -138,10 +139,17 @@ class RequestBudget:
             if slot.wait_s > 0:
                 self._sleep(slot.wait_s)
             late_s = self._clock() - taken_at - slot.wait_s
+            if slot.wait_s > 0:
+                self._check_not_paused(base)  # a 429 may have come while we slept
             if late_s <= self._max_late_s or attempt == LATE_RETRIES:
                 return slot
             self._client.hincrby(keys.stats_key(self._namespace), f"late:{base or NO_BASE}", 1)
         raise AssertionError("unreachable")
+
+    def _check_not_paused(self, base: str | None) -> None:
+        paused_s = self.paused_for_s(base or NO_BASE)
+        if paused_s > 0:
+            raise BasePaused(f"base {base} was paused after a 429", retry_after_s=paused_s)
 
     def pause(self, base: str, pause_s: float) -> bool:
         """Pause *base* for *pause_s* in every process (True unless a longer pause was on)."""

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 import pyairtable
 import requests
 import structlog
+import urllib3
 from requests.adapters import HTTPAdapter
 
 from common.settings import AirtableSettings
@@ -67,7 +68,8 @@ class BudgetedAdapter(HTTPAdapter):
                                     cert=cert, proxies=proxies)
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise AirtableDown(f"Airtable unreachable: {type(exc).__name__}",
-                               retry_after_s=DOWN_RETRY_AFTER_S) from exc
+                               retry_after_s=DOWN_RETRY_AFTER_S,
+                               maybe_written=not _never_connected(exc)) from exc
         self._check(base, request, response)
         return response
 
@@ -81,7 +83,7 @@ class BudgetedAdapter(HTTPAdapter):
             raise BasePaused(f"Airtable answered 429 for base {base}", retry_after_s=pause_s)
         if response.status_code >= 500:
             raise AirtableDown(f"Airtable answered {response.status_code}",
-                               retry_after_s=DOWN_RETRY_AFTER_S)
+                               retry_after_s=DOWN_RETRY_AFTER_S, maybe_written=True)
 
 
 def build_api(settings: AirtableSettings, budget: RequestBudget, *,
@@ -109,9 +111,17 @@ def translated() -> Iterator[None]:
         raise RequestRejected(f"Airtable refused the request: HTTP {status} "
                               f"{_error_type(response)}", status=status,
                               error_type=_error_type(response)) from exc
-    except requests.RequestException as exc:
+    except requests.RequestException as exc:  # e.g. the answer cut off: it may have happened
         raise AirtableDown(f"Airtable request failed: {type(exc).__name__}",
-                           retry_after_s=DOWN_RETRY_AFTER_S) from exc
+                           retry_after_s=DOWN_RETRY_AFTER_S, maybe_written=True) from exc
+
+
+def _never_connected(exc: requests.RequestException) -> bool:
+    """True when the request surely never reached the server (refused, connect timeout)."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    reason = exc.args[0] if exc.args else None
+    return isinstance(getattr(reason, "reason", None), urllib3.exceptions.NewConnectionError)
 
 
 def _error_type(response: requests.Response | None) -> str:

@@ -20,11 +20,18 @@ class AirtableError(HookstreamError):
 
 
 class MustWait(AirtableError):
-    """The request cannot be made now; it may be made after *retry_after_s*."""
+    """The request cannot be made now; it may be made after *retry_after_s*.
 
-    def __init__(self, message: str, *, retry_after_s: float) -> None:
+    *maybe_written* is True when the request may have reached Airtable and been
+    carried out (a timeout, a lost answer, a 5xx); False when it surely was not
+    (no slot, paused, 429, connection refused).
+    """
+
+    def __init__(self, message: str, *, retry_after_s: float,
+                 maybe_written: bool = False) -> None:
         super().__init__(message)
         self.retry_after_s = retry_after_s
+        self.maybe_written = maybe_written
 
 
 class BasePaused(MustWait):

@@ -36,7 +36,7 @@ import structlog
 from common.events import Event
 from common.publishing import EventPublisher
 from domains.airtable.client import translated
-from domains.airtable.errors import BasePaused, JobNotFound, MustWait, RequestRejected
+from domains.airtable.errors import JobNotFound, MustWait, RequestRejected
 from domains.airtable.jobs import FINISHED, Job, JobStore
 from domains.airtable.write_requests import WriteRequest
 
@@ -137,8 +137,9 @@ class WriteRunner:
         self._store.mark_sending(job.id, number, send=send, since_ms=_now_ms())
         try:
             return _send(job.request, table, send)
-        except BasePaused:
-            self._store.forget_chunk(job.id, number)  # a 429 wrote nothing: not in doubt
+        except MustWait as exc:
+            if not exc.maybe_written:  # no slot, paused, 429, refused: surely not written
+                self._store.forget_chunk(job.id, number)
             raise
 
     # -- expect: compare before writing ---------------------------------------------------

@@ -70,6 +70,7 @@ def test_airtable_down_is_a_wait_not_a_failure(redis_url, make_settings) -> None
     with pytest.raises(AirtableDown) as down:
         api.table(DEMO_BASE, DEMO_TABLE).all()
     assert down.value.retry_after_s > 0
+    assert not down.value.maybe_written  # refused: the request surely never arrived
 
 
 def test_other_4xx_are_rejections(redis_url, make_settings, emulator) -> None:

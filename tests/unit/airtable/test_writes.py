@@ -10,7 +10,8 @@ import redis
 
 from common.publishing import MemoryPublisher
 from domains.airtable import keys
-from domains.airtable.errors import BasePaused, MustWait
+from domains.airtable.budget import RequestBudget
+from domains.airtable.errors import BasePaused, BudgetBusy, MustWait
 from domains.airtable.jobs import JobStore
 from domains.airtable.sender import MemorySender
 from domains.airtable.services import build_runner
@@ -259,3 +260,27 @@ def test_a_job_whose_message_was_lost_is_queued_again_by_its_key(redis_url):
 def test_runner_type_is_built_from_settings(redis_url, make_settings, emulator):
     runner, _, _ = make_runner(redis_url, make_settings, emulator.url)
     assert isinstance(runner, WriteRunner)
+
+
+def test_a_chunk_that_found_no_slot_is_not_in_doubt(redis_url, make_settings, emulator):
+    runner, _, client = make_runner(redis_url, make_settings, emulator.url)
+    budget = RequestBudget(client, namespace=NS, token="test-token", base_rate_per_s=5,
+                           token_rate_per_s=50)
+    for _ in range(20):  # other workers hold the next 4 s of the base
+        budget.take(DEMO_BASE, max_wait_s=10)
+    job_id = submit(client, "POST", {"records": [{"fields": {"Name": "busy"}}]},
+                    table=DEMO_TABLE)
+    with pytest.raises(BudgetBusy):
+        runner.run(job_id)
+    assert JobStore(client, namespace=NS).chunk_progress(job_id) == {}  # nothing was sent
+
+
+def test_a_pause_that_came_while_a_slot_was_awaited_stops_the_request(redis_url):
+    client = redis.Redis.from_url(redis_url)
+    budget = RequestBudget(client, namespace=NS, token="t", base_rate_per_s=5,
+                           token_rate_per_s=50,
+                           sleep=lambda s: (client.set(keys.base_pause_key(NS, DEMO_BASE), 1,
+                                                       px=5000), time.sleep(s)))
+    budget.take(DEMO_BASE, max_wait_s=1)
+    with pytest.raises(BasePaused):
+        budget.acquire(DEMO_BASE, max_wait_s=1)
