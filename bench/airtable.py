@@ -120,6 +120,7 @@ def wait_jobs(bench: Bench, jobs: list[str], *, timeout_s: float = 600) -> dict[
 def run_writes(bench: Bench, bases: tuple[str, ...], total: int) -> list[str]:
     for base in bases:
         bench.admin("POST", f"/bases/{base}/stats/reset")
+    before = httpx.get(f"{bench.ingress}/airtable/stats").json()["bases"]
     started = time.monotonic()
     per_base = total // len(bases)
     submitted: dict[str, list[str]] = {}
@@ -134,11 +135,15 @@ def run_writes(bench: Bench, bases: tuple[str, ...], total: int) -> list[str]:
     lines = [f"  {outcome['succeeded']} records written ({outcome['failed']} failed) in "
              f"{elapsed_s:.1f} s: {outcome['succeeded'] / elapsed_s:.1f} records/s "
              f"(target {47.5 * len(bases):.1f})"]
+    ours = httpx.get(f"{bench.ingress}/airtable/stats").json()["bases"]
     for base in bases:
         stats = bench.stats(base)
+        budget = {k: ours.get(base, {}).get(k, 0) - before.get(base, {}).get(k, 0)
+                  for k in ("granted", "late", "busy")}
         lines.append(f"  {base}: {stats['requests']} requests, busiest sliding second "
                      f"{stats['peak_attempts_per_s']} requests, 429s {stats['rejected']}, "
-                     f"penalties {stats['penalties']}")
+                     f"penalties {stats['penalties']}; budget: {budget['granted']} slots, "
+                     f"{budget['late']} given up late, {budget['busy']} busy")
     return lines
 
 
@@ -149,17 +154,21 @@ def run_stock(bench: Bench) -> list[str]:
     written = errors = 0
     started = time.monotonic()
     first_error_s: float | None = None
+    longest_call_s = 0.0
     while time.monotonic() - started < STOCK_SECONDS:
+        call_started = time.monotonic()
         try:
             table.batch_create([{"Name": f"stock{written + i}", "N": i} for i in range(10)])
             written += 10
         except requests.HTTPError:
             errors += 1
             first_error_s = first_error_s or time.monotonic() - started
+        longest_call_s = max(longest_call_s, time.monotonic() - call_started)
     elapsed_s = time.monotonic() - started
     stats = bench.stats(base)
     return [f"  {written} records in {elapsed_s:.1f} s: {written / elapsed_s:.1f} records/s; "
-            f"{errors} batch_create calls raised (first after {first_error_s or 0:.1f} s)",
+            f"{errors} batch_create calls raised; longest call {longest_call_s:.1f} s "
+            "(urllib3's retry sleeps out the Retry-After of the penalty)",
             f"  {base}: {stats['requests']} requests, busiest sliding second "
             f"{stats['peak_attempts_per_s']} requests, 429s {stats['rejected']}, "
             f"penalties {stats['penalties']}, still penalised for "

@@ -33,7 +33,7 @@ from domains.airtable import keys
 from domains.airtable.errors import BasePaused, BudgetBusy
 
 DEFAULT_HEADROOM = 0.04
-DEFAULT_MAX_LATE_S = 0.025
+DEFAULT_MAX_LATE_S = 0.03
 LATE_RETRIES = 3
 NO_BASE = "-"  # requests that name no base (whoami, list bases) count on the token only
 
@@ -54,6 +54,7 @@ local slot = math.max(now, tonumber(redis.call('GET', base_k) or 0),
                       tonumber(redis.call('GET', token_k) or 0))
 local wait = slot - now
 if wait > max_wait_us then
+  redis.call('HINCRBY', stats_k, 'busy:' .. base, 1)
   return {'busy', wait, 0}
 end
 local keep_ms = math.ceil((wait + base_us + token_us) / 1000) + 1000
@@ -130,7 +131,7 @@ class RequestBudget:
 
         A request sent ``5 * interval - 1 s`` (42 ms) after its slot could share a
         sliding second with five later ones, so a thread that wakes more than
-        ``max_late_s`` after its slot (a busy CPU) leaves it unused and takes the
+        ``max_late_s`` (30 ms) after its slot (a busy CPU) leaves it unused and takes the
         next one, at most `LATE_RETRIES` times.
         """
         for attempt in range(LATE_RETRIES + 1):
