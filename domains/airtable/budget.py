@@ -3,16 +3,22 @@
 Airtable allows 5 requests/s per base and 50/s per token, counted over any
 sliding second, and answers 429 with a 30 s penalty past that. Counting
 calendar seconds (dramatiq's limiters) lets 2x the limit through around a
-second boundary, so the budget here is a *schedule*: each key holds the next
-free request slot (GCRA's theoretical arrival time, in µs of the Redis server
-clock). One Lua call takes the first slot free on both the base and the token,
-moves both forward by their interval, and tells the caller how long to wait
-for it. Slots of one base are at least ``1 / (rate * (1 - headroom))`` apart,
-so no sliding second ever holds more than ``rate`` of them, and the headroom
-(default 4 %: 4.8 requests/s of 5) absorbs the jitter between taking a slot
-and the request reaching Airtable. Slots are handed out in order, so callers
-are served first come, first served, and nobody polls. A caller that slept until
-its slot checks the pause again before sending (a 429 may have come meanwhile).
+second boundary, so the budget here is a *schedule* of request slots (µs of the
+Redis server clock), taken by one Lua call that tells the caller how long to
+wait for its slot:
+
+- per base, GCRA: the key holds the base's next free slot; slots are at least
+  ``1 / (rate * (1 - headroom))`` apart (default 4 % headroom: 4.8 requests/s
+  of 5), so no sliding second holds more than ``rate`` of them, and a request
+  may reach Airtable up to ~42 ms after its slot before that could change;
+- per token, a log of the slots taken (a sorted set): a slot is given only if
+  no window of ``1 s * (1 + headroom)`` around it would hold more than the
+  token's rate, so bases share the token without queueing behind each other.
+
+Slots of a base are handed out in order (first come, first served; nobody
+polls). A caller that slept until its slot checks the pause again before
+sending (a 429 may have come meanwhile), and gives up a slot it woke up too late
+for (see `RequestBudget.acquire`).
 
 A slot further off than the caller will wait is not taken (`BudgetBusy`), and
 while a base is paused after a 429 (`pause`, shared by every process) no slot
@@ -23,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -37,12 +44,13 @@ DEFAULT_MAX_LATE_S = 0.03
 LATE_RETRIES = 3
 NO_BASE = "-"  # requests that name no base (whoami, list bases) count on the token only
 
-# KEYS: base slot, token slot, base pause, stats.
-# ARGV: base interval µs, token interval µs, longest wait µs, base id (stats field).
+# KEYS: base slot, token log, base pause, stats.
+# ARGV: base interval µs, token limit per window, token window µs, longest wait µs,
+#       base id (stats field), a unique member for the token log.
 TAKE_LUA = """
 local base_k, token_k, pause_k, stats_k = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local base_us, token_us = tonumber(ARGV[1]), tonumber(ARGV[2])
-local max_wait_us, base = tonumber(ARGV[3]), ARGV[4]
+local base_us, limit, window = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local max_wait_us, base, member = tonumber(ARGV[4]), ARGV[5], ARGV[6]
 local paused_ms = redis.call('PTTL', pause_k)
 if paused_ms > 0 then
   redis.call('HINCRBY', stats_k, 'paused_waits:' .. base, 1)
@@ -50,16 +58,44 @@ if paused_ms > 0 then
 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local slot = math.max(now, tonumber(redis.call('GET', base_k) or 0),
-                      tonumber(redis.call('GET', token_k) or 0))
+redis.call('ZREMRANGEBYSCORE', token_k, '-inf', string.format('%d', now - window))
+
+-- The first window of the token log that would be over its limit with a slot at c
+-- (its start), or nil when c fits.
+local function crowded(c)
+  local near = redis.call('ZRANGEBYSCORE', token_k, string.format('(%d', c - window),
+                          string.format('(%d', c + window), 'WITHSCORES')
+  local times = {}
+  for i = 2, #near, 2 do times[#times + 1] = tonumber(near[i]) end
+  local starts = {c}
+  for _, s in ipairs(times) do
+    if s <= c then starts[#starts + 1] = s end
+  end
+  for _, start in ipairs(starts) do
+    local n = 1
+    for _, s in ipairs(times) do
+      if s >= start and s < start + window then n = n + 1 end
+    end
+    if n > limit then return start end
+  end
+  return nil
+end
+
+local slot = math.max(now, tonumber(redis.call('GET', base_k) or 0))
+for _ = 1, 20 do
+  local start = crowded(slot)
+  if start == nil then break end
+  slot = math.max(slot, start + window)
+end
 local wait = slot - now
-if wait > max_wait_us then
+if wait > max_wait_us or crowded(slot) ~= nil then
   redis.call('HINCRBY', stats_k, 'busy:' .. base, 1)
   return {'busy', wait, 0}
 end
-local keep_ms = math.ceil((wait + base_us + token_us) / 1000) + 1000
+local keep_ms = math.ceil((wait + base_us + window) / 1000) + 1000
 redis.call('SET', base_k, string.format('%d', slot + base_us), 'PX', keep_ms)
-redis.call('SET', token_k, string.format('%d', slot + token_us), 'PX', keep_ms)
+redis.call('ZADD', token_k, string.format('%d', slot), member)
+redis.call('PEXPIRE', token_k, keep_ms)
 redis.call('HINCRBY', stats_k, 'granted:' .. base, 1)
 return {'granted', wait, string.format('%d', slot)}
 """
@@ -103,7 +139,8 @@ class RequestBudget:
         self._namespace = namespace
         self._token_id = token_digest(token)
         self._base_interval_us = _interval_us(base_rate_per_s, headroom)
-        self._token_interval_us = _interval_us(token_rate_per_s, headroom)
+        self._token_limit = max(1, int(token_rate_per_s))
+        self._token_window_us = int(1e6 * (1 + headroom))
         self._take = client.register_script(TAKE_LUA)
         self._pause = client.register_script(PAUSE_LUA)
         self._sleep = sleep
@@ -117,7 +154,8 @@ class RequestBudget:
             keys=[keys.base_budget_key(self._namespace, name),
                   keys.token_budget_key(self._namespace, self._token_id),
                   keys.base_pause_key(self._namespace, name), keys.stats_key(self._namespace)],
-            args=[self._base_interval_us, self._token_interval_us, int(max_wait_s * 1e6), name])
+            args=[self._base_interval_us, self._token_limit, self._token_window_us,
+                  int(max_wait_s * 1e6), name, uuid.uuid4().hex])
         outcome, wait_us, slot_us = text(reply[0]), int(reply[1]), int(reply[2])
         if outcome == "paused":
             raise BasePaused(f"base {name} is paused after a 429", retry_after_s=wait_us / 1e6)

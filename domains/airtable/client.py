@@ -62,7 +62,8 @@ class BudgetedAdapter(HTTPAdapter):
              timeout: Any = None, verify: Any = True, cert: Any = None,
              proxies: dict[str, str] | None = None) -> requests.Response:
         base = base_of(request.url or "")
-        self._budget.acquire(base, max_wait_s=self._max_wait_s)
+        slot = self._budget.acquire(base, max_wait_s=self._max_wait_s)
+        log.debug("airtable.slot", base=base, slot_us=slot.slot_us, wait_s=slot.wait_s)
         try:
             response = super().send(request, stream=stream, timeout=timeout, verify=verify,
                                     cert=cert, proxies=proxies)

@@ -18,7 +18,8 @@ def base_budget_key(namespace: str, base: str) -> str:
 
 
 def token_budget_key(namespace: str, token_id: str) -> str:
-    """The next free request slot of one API token (*token_id* is a digest, never the token)."""
+    """The request slots taken by one API token in the last second and ahead (a sorted set;
+    *token_id* is a digest, never the token)."""
     return f"{namespace}:{BUDGET_TAG}:budget:token:{token_id}"
 
 

@@ -118,6 +118,7 @@ class WriteRunner:
     def _chunk(self, job: Job, table: pyairtable.Table, number: int, indices: list[int],
                state: dict[str, Any] | None) -> None:
         send: list[int] = indices
+        started = self._clock()
         try:
             if state is None:
                 send = self._prepare(job, table, indices)
@@ -129,6 +130,8 @@ class WriteRunner:
             results = {index: _failure(exc) for index in send}
         self._store.record_results(job.id, results, chunk=number)
         self._invalidate(job.request.base, job.request.table)
+        log.debug("airtable.chunk_written", job=job.id, chunk=number, records=len(send),
+                  took_ms=round((self._clock() - started) * 1000, 1))
 
     def _send_fresh(self, job: Job, table: pyairtable.Table, number: int,
                     send: list[int]) -> Results:
