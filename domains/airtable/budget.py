@@ -173,8 +173,9 @@ class RequestBudget:
         next one, at most `LATE_RETRIES` times.
         """
         for attempt in range(LATE_RETRIES + 1):
-            taken_at = self._clock()
+            asked_at = self._clock()
             slot = self.take(base, max_wait_s=max_wait_s)
+            taken_at = (asked_at + self._clock()) / 2  # when the script most likely ran
             if slot.wait_s > 0:
                 self._sleep(slot.wait_s)
             late_s = self._clock() - taken_at - slot.wait_s
