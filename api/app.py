@@ -29,25 +29,29 @@ from api.resources.webhooks import Webhooks
 from api.routing import Router
 from api.stats import RedisStats, SourceStats
 from api.verifiers import build_verifier
+from api.verifiers.airtable import StoredSecrets
 from common.logs import configure_logging
 from common.publishing import EventLog, EventPublisher
 from common.queueing import queue_key
 from common.redis import connect, connect_async
 from common.settings import Settings, SourceSettings, load_settings
+from domains.airtable.webhooks import WebhookSecrets, WebhookStore
 
 
-def build_source(name: str, config: SourceSettings, settings: Settings) -> Source:
+def build_source(name: str, config: SourceSettings, settings: Settings, *,
+                 airtable_secrets: StoredSecrets | None = None) -> Source:
     policy = Policy(dedupe_window_s=config.dedupe_window_s or settings.ingress.dedupe_window_s,
                     rate_limit_per_s=config.rate_limit_per_s or settings.ingress.rate_limit_per_s)
-    return Source(name, config.kind, build_verifier(name, config),
-                  Router.from_settings(name, config), policy)
+    verifier = build_verifier(name, config, airtable_secrets=airtable_secrets)
+    return Source(name, config.kind, verifier, Router.from_settings(name, config), policy)
 
 
 def create_app(settings: Settings, *, queue: DeliveryQueue, stats: SourceStats,
                publisher: EventPublisher, ping: Callable[[], Awaitable[object]],
-               backlog: Backlog, airtable: AirtableDeps | None = None) -> Ingress:
+               backlog: Backlog, airtable_secrets: StoredSecrets | None = None,
+               airtable: AirtableDeps | None = None) -> Ingress:
     ingress = settings.ingress
-    sources = {name: build_source(name, config, settings)
+    sources = {name: build_source(name, config, settings, airtable_secrets=airtable_secrets)
                for name, config in settings.sources.items()}
     webhooks = WebhookEndpoint(sources, queue, stats, max_body_bytes=ingress.max_body_bytes,
                                retry_after_s=ingress.retry_after_s)
@@ -86,6 +90,9 @@ def get_app() -> Ingress:
     async def backlog() -> int:
         return int(await asyncio.wait_for(client.llen(waiting), timeout_s))
 
+    airtable_secrets = WebhookSecrets(WebhookStore(connect(url, socket_timeout_s=timeout_s),
+                                                  namespace=settings.workers.namespace))
     return create_app(settings, queue=intake, stats=RedisStats(client, timeout_s=timeout_s),
                       publisher=publisher, ping=client.ping, backlog=backlog,
+                      airtable_secrets=airtable_secrets,
                       airtable=airtable_deps(settings, sync_client))

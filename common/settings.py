@@ -26,6 +26,7 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -66,7 +67,7 @@ class SourceSettings(_Section):
     """
 
     kind: SourceKind
-    secrets: SecretList = Field(min_length=1)
+    secrets: SecretList = Field(default_factory=list, validate_default=True)
     topic: str = "webhooks/{source}"
     type: str = "{type|webhook.received}"
     tolerance_s: int = Field(default=300, ge=1, le=86_400)
@@ -78,6 +79,15 @@ class SourceSettings(_Section):
     hmac_encoding: Literal["hex", "base64"] = "hex"
     hmac_timestamp_header: str | None = None
     hmac_id_header: str | None = None
+
+    @field_validator("secrets")
+    @classmethod
+    def _secrets_are_given(cls, secrets: list[SecretStr], info: ValidationInfo) -> Any:
+        # An airtable source may rely on the secrets `hookstream airtable webhooks create`
+        # stores in Redis alone; every other kind needs at least one configured secret.
+        if not secrets and info.data.get("kind") != "airtable":
+            raise ValueError("at least one secret is required")
+        return secrets
 
     @model_validator(mode="after")
     def _hmac_needs_a_header(self) -> SourceSettings:

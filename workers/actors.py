@@ -49,6 +49,11 @@ def process_delivery(source: str, event_id: str, body: str, received_at_ms: int)
         config = settings.sources.get(source)
         if config is None:
             raise ConfigError(f"delivery for unknown source {source!r}")
+        if config.kind == "airtable":  # a ping: the change sync publishes the record events
+            from workers.airtable import handle_ping  # (imports this module: no cycle at load)
+
+            handle_ping(source, body)
+            return
         event = event_from_delivery(source, config, event_id=event_id, body=body)
         published = event_log().publish(event)
         log.info("delivery.published", topic=event.topic, position=published.position,

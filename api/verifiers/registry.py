@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from api.verifiers.airtable import AirtableVerifier
+from api.verifiers.airtable import AirtableVerifier, StoredSecrets
 from api.verifiers.base import SignatureVerifier
 from api.verifiers.generic import HmacScheme, HmacVerifier
 from api.verifiers.github import GitHubVerifier
@@ -31,9 +31,12 @@ BUILDERS: dict[str, Builder] = {
 }
 
 
-def build_verifier(name: str, source: SourceSettings) -> SignatureVerifier:
+def build_verifier(name: str, source: SourceSettings, *,
+                   airtable_secrets: StoredSecrets | None = None) -> SignatureVerifier:
     secrets = [secret.get_secret_value() for secret in source.secrets]
     builder = BUILDERS.get(source.kind)
+    if source.kind == "airtable" and airtable_secrets is not None:
+        builder = lambda s, c: AirtableVerifier(s, stored=airtable_secrets)  # noqa: E731
     if builder is None:
         raise ConfigError(f"sources.{name}.kind: {source.kind!r} is not supported")
     try:

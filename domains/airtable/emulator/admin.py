@@ -11,7 +11,8 @@ need beyond Airtable's own API.
     POST /_admin/bases/{base}/stats/reset
     POST /_admin/bases/{base}/webhooks/{webhook}/expire
     POST /_admin/bases/{base}/webhooks/{webhook}/ping   send a fresh ping now
-    GET  /_admin/bases/{base}/webhooks/{webhook}/pings  pings sent (body, headers, status)
+    GET  /_admin/bases/{base}/webhooks/{webhook}/pings  pings sent (body, headers, status, time)
+    GET  /_admin/bases/{base}/webhooks/{webhook}/fetches payload listings served (time, txns)
     GET  /_admin/webhooks/expired                   webhooks that expired
     POST /_admin/clock {"advance_s"}                move the wall clock forward
     POST /_admin/limits {"rate_per_s", "penalty_s"}
@@ -108,6 +109,12 @@ async def pings(request: Request) -> Response:
     return answer({"pings": emulator.pinger.sent.get(request.path_params["webhook"], [])})
 
 
+async def fetches(request: Request) -> Response:
+    emulator = emulator_of(request)
+    hook = emulator.webhooks.get(request.path_params["base"], request.path_params["webhook"])
+    return answer({"fetches": hook.fetches})
+
+
 async def expired(request: Request) -> Response:
     emulator = emulator_of(request)
     for base_id in list(emulator.webhooks.by_base):
@@ -148,6 +155,7 @@ def routes() -> list[Route]:
         Route(hook + "/expire", expire_webhook, methods=["POST"]),
         Route(hook + "/ping", ping_webhook, methods=["POST"]),
         Route(hook + "/pings", pings, methods=["GET"]),
+        Route(hook + "/fetches", fetches, methods=["GET"]),
         Route("/_admin/webhooks/expired", expired, methods=["GET"]),
         Route("/_admin/clock", clock, methods=["GET", "POST"]),
         Route("/_admin/limits", limits, methods=["POST"]),

@@ -19,7 +19,7 @@ from domains.airtable.emulator.clock import Clock, iso
 from domains.airtable.emulator.webhooks import Webhook
 
 RETRY_DELAYS_S = (0.2, 1.0, 3.0)
-HISTORY = 100
+HISTORY = 10_000
 
 
 def ping_body(hook: Webhook, timestamp_s: float) -> bytes:
@@ -60,6 +60,7 @@ class Pinger:
     async def _post(self, hook: Webhook, body: bytes, headers: dict[str, str], *,
                     retry: int) -> bool:
         started = time.monotonic()
+        sent_at_ms = time.time() * 1000
         try:
             response = await self._http().post(str(hook.notification_url), content=body,
                                                 headers=headers)
@@ -67,7 +68,8 @@ class Pinger:
         except httpx.HTTPError as exc:
             status, error = 0, str(exc) or type(exc).__name__
         ok = 200 <= status < 300
-        self._remember(hook, body, headers, status=status)
+        self._remember(hook, body, headers, status=status, sent_at_ms=sent_at_ms,
+                       duration_ms=(time.monotonic() - started) * 1000)
         hook.last_result = {"success": ok, "completionTimestamp": iso(self.clock.now_s()),
                             "durationMs": (time.monotonic() - started) * 1000,
                             "retryNumber": retry, "willBeRetried": not ok and retry < 3}
@@ -78,9 +80,10 @@ class Pinger:
         return ok
 
     def _remember(self, hook: Webhook, body: bytes, headers: dict[str, str], *,
-                  status: int) -> None:
+                  status: int, sent_at_ms: float, duration_ms: float) -> None:
         history = self.sent.setdefault(hook.id, [])
-        history.append({"body": body.decode(), "headers": headers, "status": status})
+        history.append({"body": body.decode(), "headers": headers, "status": status,
+                        "sent_at_ms": sent_at_ms, "duration_ms": duration_ms})
         del history[:-HISTORY]
 
     def _http(self) -> httpx.AsyncClient:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import secrets
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,7 @@ from domains.airtable.emulator.store import TableChange
 LIFETIME_S = 7 * 86_400.0
 MAX_PAYLOADS_PER_PAGE = 50
 MAX_WEBHOOKS_PER_BASE = 10
+FETCH_HISTORY = 10_000
 
 
 @dataclass
@@ -45,6 +47,7 @@ class Webhook:
     notifications_enabled: bool = True
     last_result: dict[str, Any] | None = None
     last_success_s: float | None = None
+    fetches: list[dict[str, Any]] = field(default_factory=list)  # for the latency bench
 
     @property
     def mac_secret_base64(self) -> str:
@@ -69,9 +72,13 @@ class Webhook:
         }
 
     def page(self, cursor: int, limit: int) -> dict[str, Any]:
+        started_ms = time.time() * 1000
         first = max(cursor, 1) - 1
         chunk = self.payloads[first:first + limit]
         following = first + len(chunk) + 1
+        self.fetches.append({"cursor": cursor, "started_ms": started_ms,
+                             "transactions": [p["baseTransactionNumber"] for p in chunk]})
+        del self.fetches[:-FETCH_HISTORY]
         return {"payloads": chunk, "cursor": following,
                 "mightHaveMore": following <= len(self.payloads)}
 

@@ -1,0 +1,223 @@
+"""Airtable changes end to end with real processes: the emulator pings the real ingress,
+a dramatiq worker fetches the payloads, the streamer delivers record events over SSE."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+from pyairtable import Api
+
+from common.settings import AirtableSettings
+from domains.airtable.transport import plain_api_factory
+from domains.airtable.webhooks import Webhooks
+from hookstream import processes
+from hookstream.embedded import free_port
+from hookstream.supervisor import Supervisor, wait_http_ok
+from tests.airtable_support import DEMO_BASE, DEMO_TABLE, admin, start_emulator
+from tests.sse_client import SseReader
+
+pytestmark = pytest.mark.integration
+ROOT = Path(__file__).resolve().parents[2]
+TOKEN = "integration-airtable-token"
+FAST_RECOVERY = {
+    "HOOKSTREAM_WORKERS__HEARTBEAT_TIMEOUT_S": "3",
+    "HOOKSTREAM_WORKERS__HEARTBEAT_INTERVAL_S": "0.5",
+    "HOOKSTREAM_WORKERS__SCHEDULE__JANITOR": "0.5",
+}
+TABLE_TOPIC = f"airtable/{DEMO_BASE}/{DEMO_TABLE}/+"
+
+
+def config_text(api_url: str) -> str:
+    return f"""
+log_format = "json"
+[streamer]
+public_topics = ["webhooks/#", "public/#", "airtable/#"]
+heartbeat_s = 1
+[ingress]
+publish_keys = ["integration-key"]
+max_body_bytes = 65536
+[sources.airtable]
+kind = "airtable"
+[airtable]
+api_url = "{api_url}"
+token = "{TOKEN}"
+"""
+
+
+class AirtableCluster:
+    def __init__(self, tmp_path: Path, redis_url: str) -> None:
+        self.emulator = start_emulator()
+        self.tmp_path = tmp_path
+        config = tmp_path / "hookstream.toml"
+        config.write_text(config_text(self.emulator.url))
+        self.redis = redis.Redis.from_url(redis_url)
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("HOOKSTREAM_")}
+        self.env.update(HOOKSTREAM_CONFIG=str(config), HOOKSTREAM_REDIS_URL=redis_url,
+                        **FAST_RECOVERY)
+        ports = processes.Ports(ingress=free_port(), streamer=free_port())
+        self.ingress_url = f"http://127.0.0.1:{ports.ingress}"
+        self.streamer_url = f"http://127.0.0.1:{ports.streamer}"
+        self.supervisor = Supervisor(self.env, cwd=str(ROOT), log_dir=str(tmp_path),
+                                     restart=False)
+        self.supervisor.start("ingress", processes.ingress(ports.ingress))
+        self.supervisor.start("streamer", processes.streamer(ports.streamer))
+        self.supervisor.start("scheduler", processes.scheduler())
+        self.workers: Supervisor | None = None
+        settings = AirtableSettings(api_url=self.emulator.url, token=TOKEN)
+        self.api = Api(TOKEN, endpoint_url=self.emulator.url, retry_strategy=None)
+        self.webhooks = Webhooks(self.redis, plain_api_factory(settings), namespace="hookstream")
+
+    def start_workers(self, *modules: str) -> None:
+        self.workers = Supervisor(self.env, cwd=str(ROOT), log_dir=str(self.tmp_path),
+                                  restart=False)
+        self.workers.start("worker", processes.worker(
+            processes=1, threads=2, modules=("workers.actors", "workers.airtable", *modules)))
+
+    def stop_workers(self) -> None:
+        if self.workers is not None:
+            self.workers.stop(timeout_s=30)
+            self.workers = None
+
+    def wait_ready(self) -> None:
+        wait_http_ok(f"{self.ingress_url}/readyz")
+        wait_http_ok(f"{self.streamer_url}/readyz")
+
+    def hook(self) -> str:
+        return self.webhooks.create(DEMO_BASE, f"{self.ingress_url}/webhooks/airtable",
+                                    table=DEMO_TABLE).id
+
+    def change(self, **body) -> dict:
+        return admin(self.emulator.url, "POST", f"/bases/{DEMO_BASE}/changes",
+                     {"table": "Tasks", **body})
+
+    def marker(self, name: str) -> None:
+        response = httpx.post(f"{self.ingress_url}/publish", json={
+            "topic": f"airtable/{DEMO_BASE}/{DEMO_TABLE}/marker", "type": "test.marker",
+            "data": {}, "id": name}, headers={"Authorization": "Bearer integration-key"})
+        assert response.status_code == 202, response.text
+
+    def stop(self) -> None:
+        self.stop_workers()
+        self.supervisor.stop()
+        self.emulator.stop()
+        self.redis.close()
+        for log in sorted(self.tmp_path.glob("*.log")):
+            print(f"----- {log.name} (tail) -----\n{log.read_text(errors='replace')[-3000:]}")
+
+
+@pytest.fixture
+def cluster(tmp_path, redis_url):
+    running = AirtableCluster(tmp_path, redis_url)
+    try:
+        running.wait_ready()
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture
+def stream(cluster):
+    reader = SseReader(f"{cluster.streamer_url}/events",
+                       params={"topic": TABLE_TOPIC}).wait_connected()
+    yield reader
+    reader.close()
+
+
+def envelopes_until(reader: SseReader, marker: str) -> list[dict]:
+    found = []
+    while True:
+        envelope = json.loads(reader.next_event(timeout_s=60).data)
+        if envelope["id"] == marker:
+            return found
+        found.append(envelope)
+
+
+def next_envelope(reader: SseReader) -> dict:
+    return json.loads(reader.next_event(timeout_s=30).data)
+
+
+def wait_for(predicate, *, timeout_s: float = 60.0, what: str = "condition"):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_a_persons_changes_reach_an_sse_client_as_record_events(cluster, stream):
+    cluster.start_workers()
+    cluster.hook()
+    cluster.change(update=[{"id": "recTask0000000002", "fields": {"Status": "Done"}}])
+    updated = next_envelope(stream)
+    assert updated["type"] == "record.updated"
+    assert updated["topic"] == f"airtable/{DEMO_BASE}/{DEMO_TABLE}/recTask0000000002"
+    assert updated["data"] == {"base": DEMO_BASE, "table": DEMO_TABLE,
+                               "record": "recTask0000000002", "fields": {"Status": "Done"},
+                               "previous": {"Status": "Doing"}}
+    created = cluster.change(create=[{"fields": {"Name": "Live", "Points": 1}}])
+    record_id = created["created"][0]["id"]
+    envelope = next_envelope(stream)
+    assert (envelope["type"], envelope["data"]["fields"]) == (
+        "record.created", {"Name": "Live", "Points": 1})
+    cluster.change(delete=[record_id])
+    envelope = next_envelope(stream)
+    assert (envelope["type"], envelope["data"]["record"]) == ("record.deleted", record_id)
+    assert envelope["data"]["previous"] == {"Name": "Live", "Points": 1}
+
+
+def test_split_repeated_and_racing_pings_give_each_change_once(cluster, stream):
+    cluster.start_workers()
+    webhook = cluster.hook()
+    cluster.change(create=[{"fields": {"Name": f"split {i}"}} for i in range(5)], split=3)
+    for points in range(4):
+        cluster.change(update=[{"id": "recTask0000000001", "fields": {"Points": points}}])
+    # the same ping 3 more times, then two racing fresh pings
+    (first, *_) = admin(cluster.emulator.url, "GET",
+                        f"/bases/{DEMO_BASE}/webhooks/{webhook}/pings")["pings"]
+    for _ in range(3):
+        response = httpx.post(f"{cluster.ingress_url}/webhooks/airtable",
+                              content=first["body"].encode(), headers=first["headers"])
+        assert response.status_code in (200, 202), response.text
+    racers = [threading.Thread(target=admin, args=(
+        cluster.emulator.url, "POST", f"/bases/{DEMO_BASE}/webhooks/{webhook}/ping"))
+        for _ in range(2)]
+    for racer in racers:
+        racer.start()
+    for racer in racers:
+        racer.join()
+    wait_for(lambda: cluster.redis.get(f"hookstream:{{airtable-hook:{webhook}}}:cursor")
+             == b"8", what="every payload to be processed")
+    cluster.marker("marker-race")
+    seen = envelopes_until(stream, "marker-race")
+    ids = [e["id"] for e in seen]
+    assert len(ids) == len(set(ids)) == 9  # 5 created (one transaction, 3 payloads) + 4 updates
+    assert {e["id"].split(":")[2] for e in seen if e["type"] == "record.created"} == {"1"}
+
+
+def test_a_worker_killed_mid_batch_loses_and_duplicates_nothing(cluster, stream):
+    cluster.start_workers("tests.integration.airtable_crashing")
+    webhook = cluster.hook()
+    cluster.change(create=[{"fields": {"Name": f"crash-{i}"}} for i in range(6)])
+    victim = int(wait_for(lambda: cluster.redis.get("test:airtable:paused"),
+                          what="the worker to pause mid-batch"))
+    os.kill(victim, signal.SIGKILL)
+    cluster.stop_workers()
+    cluster.start_workers()
+    wait_for(lambda: cluster.redis.get(f"hookstream:{{airtable-hook:{webhook}}}:cursor")
+             == b"2", what="the transaction to be finished by the restarted worker")
+    cluster.marker("marker-crash")
+    seen = [e for e in envelopes_until(stream, "marker-crash")
+            if e["type"] == "record.created"]
+    names = sorted(e["data"]["fields"]["Name"] for e in seen)
+    assert names == [f"crash-{i}" for i in range(6)]
+    assert len({e["id"] for e in seen}) == 6
