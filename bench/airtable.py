@@ -139,11 +139,11 @@ def run_writes(bench: Bench, bases: tuple[str, ...], total: int) -> list[str]:
     for base in bases:
         stats = bench.stats(base)
         budget = {k: ours.get(base, {}).get(k, 0) - before.get(base, {}).get(k, 0)
-                  for k in ("granted", "late", "busy")}
+                  for k in ("granted", "held", "busy")}
         lines.append(f"  {base}: {stats['requests']} requests, busiest sliding second "
                      f"{stats['peak_attempts_per_s']} requests, 429s {stats['rejected']}, "
                      f"penalties {stats['penalties']}; budget: {budget['granted']} slots, "
-                     f"{budget['late']} given up late, {budget['busy']} busy")
+                     f"{budget['held']} sends held back a few ms, {budget['busy']} busy")
     return lines
 
 

@@ -351,7 +351,7 @@ def airtable_families(stats: dict[str, Any]) -> list[Metric]:
     paused = GaugeMetricFamily("hookstream_airtable_paused_seconds",
                                "Seconds left of a base's pause", labels=["base"])
     for base, counts in stats["bases"].items():
-        requests.add_metric([base], counts["granted"] - counts["late"])
+        requests.add_metric([base], counts["granted"])
         throttled.add_metric([base], counts["throttled"])
         pauses.add_metric([base], counts["pauses"])
         paused.add_metric([base], counts["paused_for_s"])

@@ -16,9 +16,12 @@ wait for its slot:
   token's rate, so bases share the token without queueing behind each other.
 
 Slots of a base are handed out in order (first come, first served; nobody
-polls). A caller that slept until its slot checks the pause again before
-sending (a 429 may have come meanwhile), and gives up a slot it woke up too late
-for (see `RequestBudget.acquire`).
+polls). Right before sending, a second Lua call (`SEND_LUA`) checks the base's
+pause again (a 429 may have come meanwhile) and logs the *actual* send time: if
+five requests of the base were really sent within the last ``1 s * (1 +
+headroom)`` (a thread that woke up late, on a busy CPU, next to one on time),
+the caller waits the few ms until the oldest leaves that window. So the
+guarantee holds for the times requests are sent, not only for their slots.
 
 A slot further off than the caller will wait is not taken (`BudgetBusy`), and
 while a base is paused after a 429 (`pause`, shared by every process) no slot
@@ -40,8 +43,7 @@ from domains.airtable import keys
 from domains.airtable.errors import BasePaused, BudgetBusy
 
 DEFAULT_HEADROOM = 0.04
-DEFAULT_MAX_LATE_S = 0.03
-LATE_RETRIES = 3
+SEND_RETRIES = 5
 NO_BASE = "-"  # requests that name no base (whoami, list bases) count on the token only
 
 # KEYS: base slot, token log, base pause, stats.
@@ -100,6 +102,28 @@ redis.call('HINCRBY', stats_k, 'granted:' .. base, 1)
 return {'granted', wait, string.format('%d', slot)}
 """
 
+# KEYS: base send log, base pause, stats. ARGV: limit, window µs, unique member, base id.
+SEND_LUA = """
+local sent_k, pause_k, stats_k = KEYS[1], KEYS[2], KEYS[3]
+local limit, window, member, base = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], ARGV[4]
+local paused_ms = redis.call('PTTL', pause_k)
+if paused_ms > 0 then
+  return {'paused', paused_ms * 1000}
+end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+redis.call('ZREMRANGEBYSCORE', sent_k, '-inf', string.format('%d', now - window))
+local n = redis.call('ZCARD', sent_k)
+if n >= limit then
+  local leaving = redis.call('ZRANGE', sent_k, n - limit, n - limit, 'WITHSCORES')
+  redis.call('HINCRBY', stats_k, 'held:' .. base, 1)
+  return {'wait', tonumber(leaving[2]) + window - now + 1}
+end
+redis.call('ZADD', sent_k, string.format('%d', now), member)
+redis.call('PEXPIRE', sent_k, math.ceil(window / 1000) + 1000)
+return {'go', 0}
+"""
+
 # KEYS: base pause, stats. ARGV: pause ms, base id. Never shortens a longer pause.
 PAUSE_LUA = """
 local pause_k, stats_k = KEYS[1], KEYS[2]
@@ -132,20 +156,19 @@ class RequestBudget:
 
     def __init__(self, client: redis.Redis, *, namespace: str, token: str,
                  base_rate_per_s: float, token_rate_per_s: float,
-                 headroom: float = DEFAULT_HEADROOM, max_late_s: float = DEFAULT_MAX_LATE_S,
-                 sleep: Callable[[float], None] = time.sleep,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 headroom: float = DEFAULT_HEADROOM,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         self._client = client
         self._namespace = namespace
         self._token_id = token_digest(token)
         self._base_interval_us = _interval_us(base_rate_per_s, headroom)
+        self._base_limit = max(1, int(base_rate_per_s))
         self._token_limit = max(1, int(token_rate_per_s))
-        self._token_window_us = int(1e6 * (1 + headroom))
+        self._token_window_us = self._base_window_us = int(1e6 * (1 + headroom))
         self._take = client.register_script(TAKE_LUA)
         self._pause = client.register_script(PAUSE_LUA)
+        self._send = client.register_script(SEND_LUA)
         self._sleep = sleep
-        self._clock = clock
-        self._max_late_s = max_late_s
 
     def take(self, base: str | None, *, max_wait_s: float) -> Slot:
         """Take the next slot within *max_wait_s*, or raise `BasePaused` / `BudgetBusy`."""
@@ -165,31 +188,31 @@ class RequestBudget:
         return Slot(wait_s=wait_us / 1e6, slot_us=slot_us)
 
     def acquire(self, base: str | None, *, max_wait_s: float) -> Slot:
-        """`take` a slot and sleep until it comes; a slot woken up late is given up.
+        """`take` a slot, sleep until it comes, then `clear_to_send` (may wait a few ms)."""
+        slot = self.take(base, max_wait_s=max_wait_s)
+        if slot.wait_s > 0:
+            self._sleep(slot.wait_s)
+        self.clear_to_send(base)
+        return slot
 
-        A request sent ``5 * interval - 1 s`` (42 ms) after its slot could share a
-        sliding second with five later ones, so a thread that wakes more than
-        ``max_late_s`` (30 ms) after its slot (a busy CPU) leaves it unused and takes the
-        next one, at most `LATE_RETRIES` times.
-        """
-        for attempt in range(LATE_RETRIES + 1):
-            asked_at = self._clock()
-            slot = self.take(base, max_wait_s=max_wait_s)
-            taken_at = (asked_at + self._clock()) / 2  # when the script most likely ran
-            if slot.wait_s > 0:
-                self._sleep(slot.wait_s)
-            late_s = self._clock() - taken_at - slot.wait_s
-            if slot.wait_s > 0:
-                self._check_not_paused(base)  # a 429 may have come while we slept
-            if late_s <= self._max_late_s or attempt == LATE_RETRIES:
-                return slot
-            self._client.hincrby(keys.stats_key(self._namespace), f"late:{base or NO_BASE}", 1)
-        raise AssertionError("unreachable")
-
-    def _check_not_paused(self, base: str | None) -> None:
-        paused_s = self.paused_for_s(base or NO_BASE)
-        if paused_s > 0:
-            raise BasePaused(f"base {base} was paused after a 429", retry_after_s=paused_s)
+    def clear_to_send(self, base: str | None) -> None:
+        """Log this send in the base's window, after waiting for room; `BasePaused` if paused."""
+        name = base or NO_BASE
+        for _ in range(SEND_RETRIES):
+            reply = self._send(keys=[keys.base_sent_key(self._namespace, name),
+                                     keys.base_pause_key(self._namespace, name),
+                                     keys.stats_key(self._namespace)],
+                               args=[self._base_limit, self._base_window_us, uuid.uuid4().hex,
+                                     name])
+            outcome, wait_us = text(reply[0]), int(reply[1])
+            if outcome == "go":
+                return
+            if outcome == "paused":
+                raise BasePaused(f"base {name} was paused after a 429",
+                                 retry_after_s=wait_us / 1e6)
+            self._sleep(wait_us / 1e6)
+        raise BudgetBusy(f"base {name}: no room to send after {SEND_RETRIES} tries",
+                         retry_after_s=1.0)
 
     def pause(self, base: str, pause_s: float) -> bool:
         """Pause *base* for *pause_s* in every process (True unless a longer pause was on)."""

@@ -23,6 +23,11 @@ def token_budget_key(namespace: str, token_id: str) -> str:
     return f"{namespace}:{BUDGET_TAG}:budget:token:{token_id}"
 
 
+def base_sent_key(namespace: str, base: str) -> str:
+    """When the base's requests of the last second were really sent (a sorted set)."""
+    return f"{namespace}:{BUDGET_TAG}:sent:{base}"
+
+
 def base_pause_key(namespace: str, base: str) -> str:
     """Present (with a TTL) while a base is paused after a 429."""
     return f"{namespace}:{BUDGET_TAG}:pause:{base}"

@@ -1,10 +1,10 @@
 """What the Airtable domain did, across every process: read from the shared stats hash.
 
-The budget counts ``granted:<base>`` (slots taken; a late one is given up and
-counted in ``late:<base>`` too), ``busy:<base>`` (no slot within the caller's
-wait) and ``paused_waits:<base>`` (requests held back by a pause); the client
-counts ``throttled:<base>`` (429s) and ``pauses:<base>`` (pauses started); the cache
-counts ``cache_hits`` and ``cache_misses``.
+The budget counts ``granted:<base>`` (slots taken), ``held:<base>`` (sends held
+back a few ms so no second of actual sends holds too many), ``busy:<base>`` (no
+slot within the caller's wait) and ``paused_waits:<base>`` (requests held back by
+a pause); the client counts ``throttled:<base>`` (429s) and ``pauses:<base>``
+(pauses started); the cache counts ``cache_hits`` and ``cache_misses``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import redis
 from common.redis import text
 from domains.airtable import keys
 
-PER_BASE = ("granted", "late", "busy", "throttled", "pauses", "paused_waits")
+PER_BASE = ("granted", "held", "busy", "throttled", "pauses", "paused_waits")
 
 
 def read_stats(client: redis.Redis, namespace: str) -> dict[str, Any]:
