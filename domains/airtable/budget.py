@@ -18,9 +18,9 @@ wait for its slot:
 Slots of a base are handed out in order (first come, first served; nobody
 polls). Right before sending, a second Lua call (`SEND_LUA`) checks the base's
 pause again (a 429 may have come meanwhile) and logs the *actual* send time: if
-five requests of the base were really sent within the last ``1 s * (1 +
-headroom)`` (a thread that woke up late, on a busy CPU, next to one on time),
-the caller waits the few ms until the oldest leaves that window. So the
+five requests of the base were really sent within the last 1.025 s (a thread
+that woke up late, on a busy CPU, next to one on time), the caller waits the few
+ms until the oldest leaves that window (25 ms left for the way to Airtable). So the
 guarantee holds for the times requests are sent, not only for their slots.
 
 A slot further off than the caller will wait is not taken (`BudgetBusy`), and
@@ -43,6 +43,7 @@ from domains.airtable import keys
 from domains.airtable.errors import BasePaused, BudgetBusy
 
 DEFAULT_HEADROOM = 0.04
+SEND_MARGIN_S = 0.025  # sends of a base are logged over 1.025 s: 25 ms for the way to Airtable
 SEND_RETRIES = 5
 NO_BASE = "-"  # requests that name no base (whoami, list bases) count on the token only
 
@@ -164,7 +165,8 @@ class RequestBudget:
         self._base_interval_us = _interval_us(base_rate_per_s, headroom)
         self._base_limit = max(1, int(base_rate_per_s))
         self._token_limit = max(1, int(token_rate_per_s))
-        self._token_window_us = self._base_window_us = int(1e6 * (1 + headroom))
+        self._token_window_us = int(1e6 * (1 + headroom))
+        self._base_window_us = int(1e6 + SEND_MARGIN_S * 1e6)
         self._take = client.register_script(TAKE_LUA)
         self._pause = client.register_script(PAUSE_LUA)
         self._send = client.register_script(SEND_LUA)

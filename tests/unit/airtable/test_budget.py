@@ -180,6 +180,6 @@ def test_a_send_next_to_a_late_one_is_held_until_the_window_has_room(redis_url: 
     for _ in range(5):  # five sends logged at once (as if four of them had woken up late)
         budget.clear_to_send("appA")
     budget.acquire("appA", max_wait_s=5)  # its slot may be now, its send must wait
-    assert 1.0 < slept[-1] <= 1.04
+    assert 1.0 < slept[-1] <= 1.025
     stats = redis.Redis.from_url(redis_url).hgetall(f"{NS}:{{airtable}}:stats")
     assert stats[b"held:appA"] == b"1"
