@@ -3,12 +3,15 @@
 Thin on purpose: the job's logic lives in the domain package. A job that must
 wait (a 429 pause, Airtable down, the budget busy, its time slice used) is
 retried after that wait for as long as it takes (``retry_when``); only other
-failures count against the actor's ``max_retries``.
+failures count against the actor's ``max_retries``, and when those are spent
+`airtable_write_gave_up` fails the job's unwritten records and publishes
+``job.failed``.
 """
 
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 import dramatiq
 import structlog
@@ -26,6 +29,7 @@ from workers.policies import actor_options, policy_for
 log = structlog.get_logger(__name__)
 settings = broker_module.settings
 SLICE_SHARE = 0.4  # of the actor's time limit, spent on one run before continuing anew
+GAVE_UP_ACTOR_NAME = "airtable_write_gave_up"
 
 
 @cache
@@ -42,7 +46,18 @@ def retry_when(retries: int, exc: BaseException) -> bool:
     return retries < policy_for(settings.workers, ACTOR_NAME).max_retries
 
 
+@dramatiq.actor(queue_name=settings.workers.queue,
+                **actor_options(settings.workers, GAVE_UP_ACTOR_NAME))
+@classified
+def airtable_write_gave_up(message: dict[str, Any], retry_info: dict[str, Any]) -> None:
+    """Called by dramatiq's Retries when a write job's retries are spent: fail it, publish."""
+    job_id = str(message["args"][0])
+    summary = runner().give_up(job_id, f"gave up after {retry_info.get('retries')} retries")
+    log.warning("airtable.job_gave_up", airtable_job=job_id, failed=summary and summary["failed"])
+
+
 @dramatiq.actor(queue_name=settings.workers.queue, retry_when=retry_when,
+                on_retry_exhausted=GAVE_UP_ACTOR_NAME,
                 **actor_options(settings.workers, ACTOR_NAME))
 @classified
 def airtable_write(job_id: str) -> None:

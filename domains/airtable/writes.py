@@ -192,6 +192,18 @@ class WriteRunner:
 
     # -- the outcome ------------------------------------------------------------------------
 
+    def give_up(self, job_id: str, reason: str) -> dict[str, Any] | None:
+        """The job failed for good (its retries are spent): records not written fail too."""
+        job = self._store.load(job_id)
+        if job.state in FINISHED:
+            return None
+        done = self._store.results(job_id)
+        self._store.record_results(job_id, {
+            index: {"ok": False, "error": "gave_up", "message": reason}
+            for index in range(len(job.request.records)) if index not in done})
+        self._store.set_state(job_id, "running", error=reason)
+        return self._finish(job)
+
     def _finish(self, job: Job) -> dict[str, Any]:
         results = self._store.results(job.id)
         succeeded = sum(1 for r in results.values() if r.get("ok"))

@@ -284,3 +284,17 @@ def test_a_pause_that_came_while_a_slot_was_awaited_stops_the_request(redis_url)
     budget.take(DEMO_BASE, max_wait_s=1)
     with pytest.raises(BasePaused):
         budget.acquire(DEMO_BASE, max_wait_s=1)
+
+
+def test_a_job_given_up_fails_its_unwritten_records_and_is_published(redis_url, make_settings,
+                                                                     emulator):
+    runner, publisher, client = make_runner(redis_url, make_settings, emulator.url, slice_s=0.0)
+    job_id = submit(client, "POST", {"records": [{"fields": {"Name": f"g{i}"}}
+                                                 for i in range(15)]})
+    with pytest.raises(MustWait):
+        runner.run(job_id)  # the first chunk is written, then the slice ends
+    summary = runner.give_up(job_id, "gave up after 10 retries")
+    assert (summary["state"], summary["succeeded"], summary["failed"]) == ("failed", 10, 5)
+    assert summary["records"][14]["error"] == "gave_up"
+    assert publisher.events[0].type == "job.failed"
+    assert runner.give_up(job_id, "again") is None
