@@ -218,7 +218,7 @@ def phase(run: Any, *args: Any) -> list[str]:
     """One part of the report; a failing part is reported, the others still run."""
     try:
         lines: list[str] = run(*args)
-    except Exception as exc:  # noqa: BLE001 - the bench reports it and goes on
+    except Exception as exc:  # the bench reports it and goes on
         lines = [f"  FAILED: {type(exc).__name__}: {exc}"]
     print("\n".join(lines), flush=True)
     return lines
