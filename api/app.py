@@ -22,6 +22,7 @@ from api.metrics import Backlog, Metrics
 from api.openapi import OpenApi
 from api.queue import DeliveryQueue, Policy
 from api.requestlog import RequestLog
+from api.resources.airtable import AirtableDeps, add_airtable_routes, airtable_deps
 from api.resources.health import Health, Ready
 from api.resources.publish import Publish
 from api.resources.sql import SqlDemo, SqlSnapshot
@@ -51,7 +52,8 @@ def build_source(name: str, config: SourceSettings, settings: Settings, *,
 def create_app(settings: Settings, *, queue: DeliveryQueue, stats: SourceStats,
                publisher: EventPublisher, ping: Callable[[], Awaitable[object]],
                backlog: Backlog, snapshots: SnapshotSource | None = None,
-               airtable_secrets: StoredSecrets | None = None) -> Ingress:
+               airtable_secrets: StoredSecrets | None = None,
+               airtable: AirtableDeps | None = None) -> Ingress:
     ingress = settings.ingress
     sources = {name: build_source(name, config, settings, airtable_secrets=airtable_secrets)
                for name, config in settings.sources.items()}
@@ -69,7 +71,8 @@ def create_app(settings: Settings, *, queue: DeliveryQueue, stats: SourceStats,
     app.add_route("/readyz", Ready(ping, retry_after_s=ingress.retry_after_s))
     app.add_route("/metrics", Metrics(list(sources), stats, backlog,
                                       queue=settings.workers.queue,
-                                      retry_after_s=ingress.retry_after_s))
+                                      retry_after_s=ingress.retry_after_s,
+                                      extra=airtable.metrics if airtable else None))
     app.add_route("/openapi.json", OpenApi())
     app.add_route("/sql/{watch}/snapshot", SqlSnapshot(
         snapshots or NoSnapshots(), [key.get_secret_value() for key in ingress.publish_keys],
@@ -78,6 +81,8 @@ def create_app(settings: Settings, *, queue: DeliveryQueue, stats: SourceStats,
         sql_demo = SqlDemo(settings.watches[demo.WATCH].url.get_secret_value(), page=demo.page())
         app.add_route("/sql/demo", sql_demo)
         app.add_route("/sql/demo/sell", sql_demo, suffix="sell")
+    if airtable is not None:
+        add_airtable_routes(app, airtable, settings)
     return Ingress(webhooks, app)
 
 
@@ -102,4 +107,5 @@ def get_app() -> Ingress:
                                                   namespace=settings.workers.namespace))
     return create_app(settings, queue=intake, stats=RedisStats(client, timeout_s=timeout_s),
                       publisher=publisher, ping=client.ping, backlog=backlog, snapshots=snapshots,
-                      airtable_secrets=airtable_secrets)
+                      airtable_secrets=airtable_secrets,
+                      airtable=airtable_deps(settings, sync_client))

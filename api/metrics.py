@@ -26,6 +26,7 @@ from api.errors import ServiceUnavailable
 from api.stats import SourceStats
 
 Backlog = Callable[[], Awaitable[int]]
+ExtraMetrics = Callable[[], Awaitable[list[Metric]]]  # more families, e.g. the Airtable domain's
 OUTCOMES = {"accepted": "accepted", "duplicates": "duplicate", "filtered": "filtered"}
 REJECTED = "rejected:"
 
@@ -72,8 +73,9 @@ def render(metrics: list[Metric]) -> bytes:
 
 class Metrics:
     def __init__(self, sources: Sequence[str], stats: SourceStats, backlog: Backlog, *,
-                 queue: str, retry_after_s: int) -> None:
+                 queue: str, retry_after_s: int, extra: ExtraMetrics | None = None) -> None:
         self._sources = list(sources)
+        self._extra = extra
         self._stats = stats
         self._backlog = backlog
         self._queue = queue
@@ -83,9 +85,10 @@ class Metrics:
         try:
             counts = await asyncio.gather(*(self._stats.read(name) for name in self._sources))
             backlog = await self._backlog()
+            extra = await self._extra() if self._extra is not None else []
         except Exception as exc:
             raise ServiceUnavailable(f"metrics unavailable: {type(exc).__name__}",
                                      retry_after_s=self._retry_after_s) from exc
         resp.content_type = CONTENT_TYPE_LATEST
         resp.data = render(families(dict(zip(self._sources, counts, strict=True)),
-                                    self._queue, backlog))
+                                    self._queue, backlog) + extra)

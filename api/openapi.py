@@ -11,6 +11,7 @@ from typing import Any
 import falcon.asgi
 import orjson
 
+from api.openapi_airtable import airtable_paths
 from common.settings import SOURCE_NAME
 
 JSON = "application/json"
@@ -129,9 +130,12 @@ DOCUMENT: dict[str, Any] = {
         "schemas": {"Error": {"type": "object", "required": ["error"], "properties": {
             "error": {"type": "object", "required": ["code", "message"], "properties": {
                 "code": {"type": "string"}, "message": {"type": "string"}}}}}},
-        "securitySchemes": {"publisherKey": {"type": "http", "scheme": "bearer"}},
+        "securitySchemes": {"publisherKey": {"type": "http", "scheme": "bearer"},
+                            "subscriberToken": {"type": "http", "scheme": "bearer",
+                                                "bearerFormat": "JWT"}},
     },
 }
+DOCUMENT["paths"].update(airtable_paths(_ok, _error))  # when [airtable] has a token
 
 
 class OpenApi:

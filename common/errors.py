@@ -4,7 +4,8 @@ HookstreamError
  ├── ConfigError          bad or missing configuration (raised at start-up)
  ├── InvalidTopic         a topic or pattern that breaks the grammar in `topics`
  ├── TemplateError        a topic/type template names a field the payload lacks
- └── EventLogUnavailable  Redis could not take or give events (transient)
+ ├── EventLogUnavailable  Redis could not take or give events (transient)
+ └── GrantRefused         a token or topic refused, with its HTTP status (common/grants.py)
 """
 
 from __future__ import annotations
@@ -28,3 +29,4 @@ class TemplateError(HookstreamError):
 
 class EventLogUnavailable(HookstreamError):
     """The Redis event log did not answer; the caller may retry."""
+

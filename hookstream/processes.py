@@ -27,7 +27,8 @@ def ingress(port: int, *, host: str = "127.0.0.1", workers: int = 2,
 
 
 def worker(*, processes: int = 1, threads: int = 4,
-           modules: tuple[str, ...] = ("workers.actors", "workers.sql", "workers.airtable")) -> list[str]:
+           modules: tuple[str, ...] = ("workers.actors", "workers.sql", "workers.airtable",
+                                       "workers.airtable_writes")) -> list[str]:
     """Supervised dramatiq processes (`hookstream worker`): a dead one is restarted alone."""
     return [sys.executable, "-m", "hookstream", "worker", "--processes", str(processes),
             "--threads", str(threads), *modules]
