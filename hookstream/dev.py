@@ -81,7 +81,7 @@ def _start_sql_readers(supervisor: Supervisor, settings: Settings) -> None:
 def _print_sql_demo(env: dict[str, str], ingress_url: str, streamer_url: str) -> None:
     print(f"SQL demo (trips): {ingress_url}/sql/demo?streamer={streamer_url}\n"
           f"  sell a ticket:  HOOKSTREAM_CONFIG={env['HOOKSTREAM_CONFIG']} "
-          "python -m hookstream.commands.sql sell 1\n", flush=True)
+          ".venv/bin/hookstream sql sell 1\n", flush=True)
 
 
 def _print_banner(env: dict[str, str], ingress_url: str, streamer_url: str,

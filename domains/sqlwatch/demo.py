@@ -3,7 +3,7 @@
 `hookstream dev` creates ``demo.db`` beside its config, installs the triggers of
 the ``demo-trips`` watch and shows the page at ``GET /sql/demo`` on the
 ingress: each company's trips with their free seats, loaded with the snapshot
-endpoint and kept live by the SSE stream. ``Sell`` (or ``python -m hookstream.commands.sql sell
+endpoint and kept live by the SSE stream. ``Sell`` (or ``hookstream sql sell
 TRIP``) books a seat in one transaction; the trigger logs the change and the
 seat count falls on every open page within milliseconds.
 """
