@@ -3,6 +3,7 @@
  *   import { connect } from "/client.js";
  *   const stream = connect({ topics: ["demo/#"], getToken: async () => "..." });
  *   stream.on("record.updated", (data, event) => {});   // or "*"
+ *     // event = {id, type, topic, time, source, data, position}; position = the SSE id
  *   stream.onStatus((status, info) => {});  // connecting|open|reconnecting|paused|closed
  *   stream.onReset(async () => refetch());  // events arriving meanwhile are held
  *   stream.lastEventId; stream.status; stream.close();
@@ -32,10 +33,11 @@ export function connect(o = {}) {
   const base = o.retryBaseMs || 1000, cap = o.retryMaxMs || 30000;
   const hide = o.pauseWhenHidden ?? 60000;
   const fns = {}, statusFns = [], resetFns = [];
-  let token = o.token, lastId = o.lastEventId || null, status, ctrl = null;
+  let token = o.token, lastId = o.lastEventId || null, status = "connecting", ctrl = null;
   let tries = 0, authRetried = false, held = null, timer, renewT, hideT;
 
   const set = (s, info = {}) => {
+    if (s === status && s === "open") return;
     status = s;
     for (const f of statusFns) try { f(s, info); } catch (e) { later(e); }
   };
@@ -63,7 +65,8 @@ export function connect(o = {}) {
       lastId = id;
     }
     let ev;
-    try { ev = JSON.parse(data); } catch (e) { ev = { id, type, data }; }
+    try { ev = JSON.parse(data); } catch (e) { ev = { type, data }; }
+    ev.position = id;
     push(() => emit(ev));
   };
 
@@ -151,7 +154,7 @@ export function connect(o = {}) {
           const i = line.indexOf(":");
           if (!i) {
             const m = /heartbeat_ms=(\d+)/.exec(line);
-            if (m) hb = +m[1];
+            if (m) { hb = +m[1]; clearTimeout(dog); watch(); }
             continue;
           }
           const field = i < 0 ? line : line.slice(0, i);
@@ -189,9 +192,12 @@ export function connect(o = {}) {
 
   document.addEventListener("visibilitychange", onVisible);
   if (document.hidden) onVisible();
-  set("connecting");
-  renew();
-  open();
+  queueMicrotask(() => {  // after the caller's onStatus(...) registrations
+    if (status === "closed") return;
+    set("connecting");
+    renew();
+    open();
+  });
   const add = (list, f) => (list.push(f), () => list.splice(list.indexOf(f) >>> 0, 1));
   return {
     on: (type, f) => add((fns[type] ||= []), f),
