@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 
 import falcon
 import falcon.asgi
+import redis.asyncio
 
 from api.asgi import Ingress
 from api.endpoint import Source, WebhookEndpoint
@@ -27,12 +28,14 @@ from api.resources.publish import Publish
 from api.resources.webhooks import Webhooks
 from api.routing import Router
 from api.stats import RedisStats, SourceStats
+from api.telemetry import IngressFigures, ReportingLifespan
 from api.verifiers import build_verifier
 from common.logs import configure_logging
 from common.publishing import EventLog, EventPublisher
 from common.queueing import queue_key
 from common.redis import connect, connect_async
 from common.settings import Settings, SourceSettings, load_settings
+from common.telemetry import AsyncReporter, Telemetry
 
 
 def build_source(name: str, config: SourceSettings, settings: Settings) -> Source:
@@ -81,5 +84,18 @@ def get_app() -> Ingress:
     async def backlog() -> int:
         return int(await asyncio.wait_for(client.llen(waiting), timeout_s))
 
-    return create_app(settings, queue=intake, stats=RedisStats(client, timeout_s=timeout_s),
-                      publisher=publisher, ping=client.ping, backlog=backlog)
+    stats = RedisStats(client, timeout_s=timeout_s)
+    ingress = create_app(settings, queue=intake, stats=stats, publisher=publisher,
+                         ping=client.ping, backlog=backlog)
+    if settings.dashboard.reporting:
+        ingress.app.add_middleware(ReportingLifespan(reporting(settings, client, stats)))
+    return ingress
+
+
+def reporting(settings: Settings, client: redis.asyncio.Redis,
+              stats: SourceStats) -> AsyncReporter:
+    """This process's reporter to the dashboard: the shared per-source counters."""
+    telemetry = Telemetry("ingress")
+    telemetry.add_async(IngressFigures(list(settings.sources), stats))
+    return AsyncReporter(telemetry, client, settings.workers.namespace,
+                         interval_s=settings.dashboard.report_interval_s)
