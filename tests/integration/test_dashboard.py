@@ -88,7 +88,7 @@ def test_the_stream_shows_every_process_a_webhook_and_a_connected_client(dashboa
                       headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
     client = None
     try:
-        wait_for_view(board, lambda view: ROLES <= {p["role"] for p in view["processes"]})
+        wait_for_view(board, lambda view: {p["role"] for p in view["processes"]} >= ROLES)
         client = SseReader(f"{url}/events", params={"topic": "webhooks/#"}).wait_connected()
         body = b'{"type":"order.paid","order":7}'
         sent = httpx.post(f"{dashboard_system.ingress_url}/webhooks/demo", content=body,

@@ -180,5 +180,5 @@ def test_dashboard_settings_want_a_long_admin_token():
     assert settings.dashboard.admin_token is not None
     assert "a" * 24 not in repr(settings)
     assert settings.dashboard.report_interval_s == 0.5
-    with pytest.raises(ConfigError, match="dashboard.admin_token"):
+    with pytest.raises(ConfigError, match=r"dashboard\.admin_token"):
         load_settings({"HOOKSTREAM_DASHBOARD__ADMIN_TOKEN": "short"})
