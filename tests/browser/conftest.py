@@ -15,6 +15,7 @@ from hookstream.embedded import free_port
 from hookstream.supervisor import Supervisor, wait_http_ok
 from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS, require_chromium
 from tests.browser.harness import ClientPage
+from tests.integration.dashboard_support import dashboard_system  # noqa: F401  (fixture)
 from tests.integration.streamer_support import JWT_SECRET
 
 STREAMER_CONFIG = f"""
