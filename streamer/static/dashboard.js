@@ -4,7 +4,7 @@
 
 const STREAM = "/dashboard/stream";
 const TOKEN_KEY = "hookstream.dashboard.token";
-const HISTORY = 90;          // points per sparkline (one per view, about 1 s apart)
+const HISTORY = 60;          // points per sparkline (one per view, about 1 s apart)
 const STALL_MS = 10000;      // no view for this long: reconnect
 const MAX_BACKOFF_MS = 30000;
 
@@ -82,12 +82,13 @@ function throughput(view) {
   const connections = total(rows(view, "streamer_connections"));
   const received = total(rows(view, "ingress_webhooks_total").filter((r) => r.labels.outcome === "received"), "rate");
   const jobs = total(rows(view, "worker_messages_total"), "rate");
+  const big = { width: 140, height: 44 };
   fill("throughput", `<div class="stats">
-    ${stat("connections", num(connections), sparkline(remember("connections", connections)))}
-    ${stat("events/s", num(events), sparkline(remember("events", events)))}
-    ${stat("deliveries/s", num(deliveries), sparkline(remember("deliveries", deliveries)))}
-    ${stat("webhooks/s", num(received), sparkline(remember("webhooks", received)))}
-    ${stat("jobs/s", num(jobs), sparkline(remember("jobs", jobs)))}</div>`);
+    ${stat("connections", num(connections), sparkline(remember("connections", connections), big))}
+    ${stat("events/s", num(events), sparkline(remember("events", events), big))}
+    ${stat("deliveries/s", num(deliveries), sparkline(remember("deliveries", deliveries), big))}
+    ${stat("webhooks/s", num(received), sparkline(remember("webhooks", received), big))}
+    ${stat("jobs/s", num(jobs), sparkline(remember("jobs", jobs), big))}</div>`);
 }
 
 function processes(view) {
@@ -183,7 +184,7 @@ function cache(view) {
   const misses = group(rows(view, "cache_misses_total"), "cache");
   const names = [...new Set([...hits.keys(), ...misses.keys()])].sort();
   if (!names.length) return fill("cache", empty());
-  fill("cache", table(["cache", { text: "hit rate now", num: true }, "", { text: "overall", num: true },
+  fill("cache", table(["cache", { text: "hit rate", num: true }, "", { text: "overall", num: true },
     { text: "hits", num: true }, { text: "misses", num: true }], names.map((name) => {
     const hit = hits.get(name) || [], miss = misses.get(name) || [];
     const ratio = (a, b) => (a + b > 0 ? a / (a + b) : null);
