@@ -56,9 +56,12 @@ class WorkerTelemetry(Middleware):
 
     def after_worker_boot(self, broker: Broker, worker: Worker) -> None:
         settings = self._settings
-        if not settings.dashboard.reporting:
-            return
-        client = connect(settings.require_redis_url())
+        if settings.dashboard.reporting and settings.redis_url:
+            self._start(broker, settings.redis_url)
+
+    def _start(self, broker: Broker, redis_url: str) -> None:
+        settings = self._settings
+        client = connect(redis_url)
         queues = [name for name in broker.get_declared_queues()
                   if not name.endswith(DELAY_SUFFIX)]
         self.telemetry.add(QueueFigures(client, settings.workers.namespace, queues))
