@@ -33,6 +33,7 @@ from common.telemetry.figures import Figure, Figures, Labels, Merge, as_labels, 
 
 log = structlog.get_logger(__name__)
 MIN_TTL_S = 3.0
+INDEX_TTL_MS = 86_400_000  # the index outlives the last reporter by a day, then goes
 REDIS_ERRORS = (redis.RedisError, OSError)
 
 
@@ -138,7 +139,7 @@ def queue_report(pipe: Any, namespace: str, identity: Identity, figures: Iterabl
     pipe.pexpire(report, ttl_ms)
     pipe.zadd(index, {identity.reporter_id: at_ms + ttl_ms})
     pipe.zremrangebyscore(index, "-inf", at_ms)
-    pipe.pexpire(index, ttl_ms)
+    pipe.pexpire(index, max(ttl_ms, INDEX_TTL_MS))
 
 
 def queue_removal(pipe: Any, namespace: str, identity: Identity) -> None:

@@ -104,3 +104,29 @@ async def test_a_draining_streamer_ends_the_stream(redis_url):
         await asyncio.wait_for(anext(frames), 5)
     assert feed._task is None
     await client.aclose()
+
+
+def test_the_hub_reports_streams_by_topic_and_subject_capped():
+    from streamer.figures import HubFigures
+    from streamer.hub import Hub
+    from streamer.limits import ConnectionLimits
+    from streamer.subscriber import Subscriber
+
+    hub = Hub(None, "log", heartbeat_s=15)
+    limits = ConnectionLimits(max_total=100, max_per_subject=100, retry_after_s=1)
+    for pattern, subject in [("a/#", "alice"), ("a/#", "bob"),
+                             ("b/+", "alice"), ("c", None)]:
+        hub.attach(Subscriber((pattern,), max_events=10, max_bytes=10_000))
+        limits.acquire(subject)
+    hub.stats.closes["slow_consumer"] = 2
+    found = {(f.name, f.labels): f.value for f in HubFigures(hub, limits,
+                                                            max_labels=2).figures()}
+    assert found[("streamer_connections", ())] == 4
+    assert found[("streamer_connections_by_topic", (("topic", "a/#"),))] == 2
+    assert sum(value for (name, _), value in found.items()
+               if name == "streamer_connections_by_topic") == 4
+    assert found[("streamer_connections_by_topic", (("topic", "(other)"),))] == 1
+    assert found[("streamer_connections_by_subject", (("subject", "alice"),))] == 2
+    assert sum(value for (name, _), value in found.items()
+               if name == "streamer_connections_by_subject") == 4
+    assert found[("streamer_closes_total", (("reason", "slow_consumer"),))] == 2
