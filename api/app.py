@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 
 import falcon
 import falcon.asgi
+import redis.asyncio
 
 from api.asgi import Ingress
 from api.endpoint import Source, WebhookEndpoint
@@ -29,6 +30,7 @@ from api.resources.sql import SqlDemo, SqlSnapshot
 from api.resources.webhooks import Webhooks
 from api.routing import Router
 from api.stats import RedisStats, SourceStats
+from api.telemetry import IngressFigures, ReportingLifespan
 from api.verifiers import build_verifier
 from api.verifiers.airtable import StoredSecrets
 from common.logs import configure_logging
@@ -36,6 +38,7 @@ from common.publishing import EventLog, EventPublisher
 from common.queueing import queue_key
 from common.redis import connect, connect_async
 from common.settings import Settings, SourceSettings, load_settings
+from common.telemetry import AsyncReporter, Telemetry
 from domains.airtable.webhooks import WebhookSecrets, WebhookStore
 from domains.sqlwatch import demo
 from domains.sqlwatch.snapshots import NoSnapshots, RedisSnapshots, SnapshotSource
@@ -105,7 +108,20 @@ def get_app() -> Ingress:
 
     airtable_secrets = WebhookSecrets(WebhookStore(connect(url, socket_timeout_s=timeout_s),
                                                   namespace=settings.workers.namespace))
-    return create_app(settings, queue=intake, stats=RedisStats(client, timeout_s=timeout_s),
-                      publisher=publisher, ping=client.ping, backlog=backlog, snapshots=snapshots,
-                      airtable_secrets=airtable_secrets,
-                      airtable=airtable_deps(settings, sync_client))
+    stats = RedisStats(client, timeout_s=timeout_s)
+    ingress = create_app(settings, queue=intake, stats=stats, publisher=publisher,
+                         ping=client.ping, backlog=backlog, snapshots=snapshots,
+                         airtable_secrets=airtable_secrets,
+                         airtable=airtable_deps(settings, sync_client))
+    if settings.dashboard.reporting:
+        ingress.app.add_middleware(ReportingLifespan(reporting(settings, client, stats)))
+    return ingress
+
+
+def reporting(settings: Settings, client: redis.asyncio.Redis,
+              stats: SourceStats) -> AsyncReporter:
+    """This process's reporter to the dashboard: the shared per-source counters."""
+    telemetry = Telemetry("ingress")
+    telemetry.add_async(IngressFigures(list(settings.sources), stats))
+    return AsyncReporter(telemetry, client, settings.workers.namespace,
+                         interval_s=settings.dashboard.report_interval_s)

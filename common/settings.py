@@ -256,6 +256,27 @@ class AirtableSettings(_Section):
         return self.token
 
 
+class DashboardSettings(_Section):
+    """The operator dashboard and the figures every process reports for it, ``[dashboard]``.
+
+    ``admin_token`` opens ``GET /dashboard/stream`` on the streamer (unset: the
+    dashboard's data is off). Every process writes its figures to Redis every
+    ``report_interval_s`` (`common.telemetry`); ``reporting = false`` stops that.
+    """
+
+    admin_token: SecretStr | None = None
+    report_interval_s: float = Field(default=1.0, ge=0.1, le=60)
+    reporting: bool = True
+    max_labels: int = Field(default=20, ge=1, le=1_000)
+
+    @field_validator("admin_token")
+    @classmethod
+    def _token_is_long_enough(cls, token: SecretStr | None) -> SecretStr | None:
+        if token is not None and len(token.get_secret_value()) < 16:
+            raise ValueError("use at least 16 characters (e.g. `openssl rand -hex 24`)")
+        return token
+
+
 WatchMode = Literal["push", "poll", "watermark"]
 
 
@@ -299,6 +320,7 @@ class Settings(_Section):
     sources: dict[str, SourceSettings] = Field(default_factory=dict)
     airtable: AirtableSettings = Field(default_factory=AirtableSettings)
     watches: dict[str, WatchSettings] = Field(default_factory=dict)
+    dashboard: DashboardSettings = Field(default_factory=DashboardSettings)
 
     @field_validator("sources")
     @classmethod

@@ -93,6 +93,7 @@ def _print_banner(env: dict[str, str], ingress_url: str, streamer_url: str,
     print(f"""
 hookstream is running (Ctrl-C stops everything)
   demo page     {streamer_url}/
+  dashboard     {streamer_url}/dashboard  (admin token: [dashboard] in the config)
   SSE stream    {streamer_url}/events?topic=webhooks/%23
   ingress       {ingress_url}/webhooks/{DEMO_SOURCE}
   redis         {redis_line}

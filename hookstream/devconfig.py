@@ -31,6 +31,9 @@ heartbeat_s = 15
 [ingress]
 publish_keys = ["{secrets.token_urlsafe(24)}"]
 
+[dashboard]
+admin_token = "{secrets.token_urlsafe(24)}"
+
 [sources.{DEMO_SOURCE}]
 kind = "standard-webhooks"
 secrets = ["{new_secret()}"]

@@ -23,8 +23,11 @@ from starlette.routing import Route
 from common.logs import configure_logging
 from common.redis import connect_async
 from common.settings import Settings, load_settings
+from common.telemetry import AsyncReporter, Telemetry
 from streamer.auth import TokenVerifier
+from streamer.dashboard import DashboardFeed, stream_route
 from streamer.events import EventsEndpoint
+from streamer.figures import HubFigures
 from streamer.history import History
 from streamer.hub import Hub
 from streamer.limits import ConnectionLimits
@@ -59,15 +62,25 @@ def create_app(settings: Settings, *, client: redis.asyncio.Redis) -> StreamerAp
     events = EventsEndpoint(config, hub=hub, history=history, verifier=TokenVerifier(config),
                             limits=limits)
     registry = metrics_registry(hub)
+    dashboard = settings.dashboard
+    telemetry = Telemetry("streamer")
+    telemetry.add(HubFigures(hub, limits, max_labels=dashboard.max_labels))
+    feed = DashboardFeed(client, settings.workers.namespace, interval_s=dashboard.report_interval_s)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         await hub.start()
+        reporter = AsyncReporter(telemetry, client, settings.workers.namespace,
+                                 interval_s=dashboard.report_interval_s)
+        if dashboard.reporting:
+            reporter.start()
         restore_signals = on_shutdown_signal(lambda: hub.drain(config.drain_window_s))
         try:
             yield {"hub": hub, "redis": client}
         finally:
             restore_signals()
+            await feed.stop()
+            await reporter.stop()
             await hub.stop()
             await client.aclose()
 
@@ -84,6 +97,10 @@ def create_app(settings: Settings, *, client: redis.asyncio.Redis) -> StreamerAp
         Route("/metrics", metrics),
         Route("/client.js", static_file("client.js", "text/javascript")),
         Route("/", static_file("demo.html", "text/html")),
+        Route("/dashboard", static_file("dashboard.html", "text/html")),
+        Route("/dashboard.js", static_file("dashboard.js", "text/javascript")),
+        Route("/dashboard/stream", stream_route(feed, dashboard.admin_token,
+                                                stopping=lambda: hub.draining)),
     ]
     return StreamerApp(events, Starlette(routes=routes, lifespan=lifespan))
 

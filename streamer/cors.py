@@ -1,7 +1,8 @@
 """CORS for ``/events``: an allowlist of origins (``*`` for any), credentials allowed.
 
 Computed once per request (not per event); an origin outside the list gets no
-CORS headers, so the browser refuses the stream.
+CORS headers, so the browser refuses the stream. ``Retry-After`` is exposed so
+a cross-origin ``client.js`` can honour it on 429/503.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class CorsPolicy:
             return []
         return [(b"access-control-allow-origin", origin),
                 (b"access-control-allow-credentials", b"true"),
+                (b"access-control-expose-headers", b"retry-after"),
                 (b"vary", b"Origin")]
 
     def preflight(self, request_headers: dict[bytes, bytes]) -> Headers:

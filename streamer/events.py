@@ -61,7 +61,7 @@ class EventsEndpoint:
         self._settings = settings
         self._hub, self._history, self._verifier, self._limits = hub, history, verifier, limits
         self._cors = CorsPolicy(settings.cors_origins)
-        self._hello = retry_frame(settings.retry_ms)
+        self._hello = retry_frame(settings.retry_ms, heartbeat_s=settings.heartbeat_s)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = headers_of(scope)

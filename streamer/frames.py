@@ -17,8 +17,13 @@ def event_frame(position: str, event_type: str, envelope: bytes) -> bytes:
     return ServerSentEvent(envelope.decode(), id=position, event=event_type, sep="\n").encode()
 
 
-def retry_frame(retry_ms: int) -> bytes:
-    return ServerSentEvent(retry=retry_ms, comment="connected", sep="\n").encode()
+def retry_frame(retry_ms: int, *, heartbeat_s: float) -> bytes:
+    """The opening frame: the ``retry:`` hint and a comment naming the heartbeat interval.
+
+    ``client.js`` reads ``heartbeat_ms=`` to call a stream dead after 2.5 silent intervals.
+    """
+    comment = f"connected heartbeat_ms={round(heartbeat_s * 1000)}"
+    return ServerSentEvent(retry=retry_ms, comment=comment, sep="\n").encode()
 
 
 def reset_frame(position: str, reason: str) -> bytes:

@@ -43,6 +43,10 @@ class Scheduler:
         self._due_at = {job.name: 0.0 for job in self._jobs}
         self.fired: dict[str, int] = {job.name: 0 for job in self._jobs}
 
+    @property
+    def leading(self) -> bool:
+        return self._lease.held
+
     def run(self, stop: threading.Event) -> None:
         try:
             while not stop.is_set():
@@ -120,6 +124,7 @@ def create_scheduler(settings: Settings, *, client: redis.Redis, queues: Sequenc
 def main() -> int:
     """Composition root of the scheduler process (``hookstream scheduler``)."""
     from workers import actors  # the global broker, configured from the environment
+    from workers.telemetry import report_scheduler
 
     settings = actors.settings
     configure_logging(settings, process="scheduler")
@@ -130,5 +135,7 @@ def main() -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     log.info("scheduler.started", jobs=sorted(scheduler.fired))
+    reporter = report_scheduler(settings, actors.broker.client, scheduler)
     scheduler.run(stop)
+    reporter.stop()
     return 0

@@ -11,6 +11,7 @@ import pytest
 from hookstream import processes
 from hookstream.embedded import free_port
 from hookstream.supervisor import Supervisor, wait_http_ok
+from tests.integration.dashboard_support import dashboard_system  # noqa: F401  (fixture)
 from tests.integration.streamer_support import start_streamers  # noqa: F401  (fixture)
 
 STREAM_KEY = "hookstream:{events}:log"

@@ -27,6 +27,7 @@ def test_cors_allowlist_and_wildcard():
     policy = CorsPolicy(["https://app.example/"])
     allowed = policy.headers({b"origin": b"https://app.example"})
     assert (b"access-control-allow-origin", b"https://app.example") in allowed
+    assert (b"access-control-expose-headers", b"retry-after") in allowed  # client.js reads it
     assert policy.headers({b"origin": b"https://evil.example"}) == []
     assert policy.headers({}) == []
     assert policy.preflight({b"origin": b"https://evil.example"}) == []

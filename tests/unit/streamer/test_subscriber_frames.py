@@ -2,7 +2,7 @@ import asyncio
 
 import pytest
 
-from streamer.frames import event_frame, reset_frame
+from streamer.frames import event_frame, reset_frame, retry_frame
 from streamer.peers import encode_chunk
 from streamer.subscriber import Subscriber
 
@@ -93,3 +93,10 @@ async def test_an_idle_stream_is_written_directly_and_a_paused_one_is_woken():
     sub.flush()
     await asyncio.wait_for(waiter, 1)
     assert sub.take() == b"w"
+
+
+def test_opening_frame_names_retry_and_heartbeat_interval():
+    frame = retry_frame(3000, heartbeat_s=1.5)
+    assert b"retry: 3000\n" in frame
+    assert b": connected heartbeat_ms=1500\n" in frame
+    assert frame.endswith(b"\n\n")

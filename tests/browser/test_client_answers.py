@@ -1,0 +1,89 @@
+"""client.js in real Chromium against a scripted stand-in: status codes, silence, a dead server."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.browser.fake_streamer import FakeStreamer, Reply
+from tests.browser.harness import ClientPage
+
+pytestmark = pytest.mark.browser
+HELLO = b"retry: 3000\n: connected heartbeat_ms=200\n\n"
+
+
+def event(position: str) -> bytes:
+    return (f'id: {position}\nevent: test.event\ndata: {{"id": "e{position}", '
+            f'"type": "test.event", "data": {{}}}}\n\n').encode()
+
+
+def test_503_waits_its_retry_after(client_page: ClientPage):
+    replies = [Reply(503, {"Retry-After": "2"}), Reply(frames=(HELLO, event("1-0")))]
+    with FakeStreamer(replies).running() as fake:
+        client_page.start(fake.url, path="/", topics=["a"])
+        assert client_page.wait_got(1) == ["1-0"]
+        statuses = client_page.statuses()
+        first, second = fake.requests[:2]
+    assert 2.0 <= second.at_s - first.at_s < 3.5
+    steps = [(s["status"], s.get("reason"), s.get("retryInMs")) for s in statuses]
+    assert steps == [("connecting", None, None), ("reconnecting", "http_503", 2000),
+                     ("open", None, None)]
+
+
+def test_a_silent_stream_is_dead_after_two_and_a_half_heartbeats(client_page: ClientPage):
+    replies = [Reply(frames=(HELLO, event("1-0"))), Reply(frames=(HELLO, event("2-0")))]
+    with FakeStreamer(replies).running() as fake:
+        client_page.start(fake.url, path="/", topics=["a"], retryBaseMs=50)
+        assert client_page.wait_got(2) == ["1-0", "2-0"]
+        first, second = fake.requests[:2]
+        assert second.headers["last-event-id"] == "1-0"
+    assert 0.45 <= second.at_s - first.at_s < 2.0  # 2.5 x 200 ms, plus at most 50 ms backoff
+    assert any(s.get("reason") == "dead" for s in client_page.statuses())
+
+
+def test_replayed_ids_already_seen_are_dropped(client_page: ClientPage):
+    replies = [Reply(frames=(HELLO, event("1-0"), event("2-0")), hold=False),
+               Reply(frames=(HELLO, event("1-0"), event("2-0"), event("3-0")))]
+    with FakeStreamer(replies).running() as fake:
+        client_page.start(fake.url, path="/", topics=["a"], retryBaseMs=50)
+        client_page.wait_got(3)
+        time.sleep(0.3)  # nothing more may come: the stand-in has nothing else to send
+        assert client_page.value("window.got") == ["1-0", "2-0", "3-0"]
+        assert fake.requests[1].headers["last-event-id"] == "2-0"
+
+
+def test_204_stops_for_good(client_page: ClientPage):
+    with FakeStreamer([Reply(204)]).running() as fake:
+        client_page.start(fake.url, path="/", topics=["a"])
+        client_page.wait_status("closed")
+        assert client_page.statuses()[-1]["reason"] == "no_content"
+        assert len(fake.requests) == 1
+
+
+def test_401_asks_get_token_once_and_a_second_401_closes(client_page: ClientPage):
+    client_page.page.expose_function("mint", lambda: "fresh-token")
+    with FakeStreamer([Reply(401)]).running() as fake:
+        client_page.start(fake.url, path="/", topics=["a"], mint=True)
+        client_page.wait_status("closed")
+        assert client_page.value("window.tokens") == 2  # the first token, then once on 401
+        assert [r.headers.get("authorization") for r in fake.requests] == [
+            "Bearer fresh-token", "Bearer fresh-token"]
+    assert client_page.statuses()[-1]["reason"] == "http_401"
+
+
+def test_a_down_server_is_not_hammered(client_page: ClientPage):
+    """Full-jitter back-off, scaled down tenfold: base 100 ms, cap 3 s, watched for 6 s.
+
+    The same curve as the defaults (base 1 s, cap 30 s) over 60 s: expected ~8 requests.
+    """
+    with FakeStreamer([Reply(502)]).running() as fake:
+        client_page.start(fake.url, path="/", topics=["a"], retryBaseMs=100, retryMaxMs=3000)
+        started = time.time()
+        client_page.wait("window.statuses.length > 0")
+        client_page.page.wait_for_timeout(6000)
+        count = sum(1 for r in fake.requests if r.at_s - started <= 6.0)
+    drawn = [s["retryInMs"] for s in client_page.statuses() if s["status"] == "reconnecting"]
+    print(f"down server: {count} requests in 6 s (scaled 60 s), backoffs drawn {drawn}")
+    assert 3 <= count <= 15
+    assert max(drawn) <= 3000

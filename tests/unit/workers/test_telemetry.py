@@ -1,0 +1,45 @@
+"""What worker and scheduler processes report: queue figures on Valkey, message counts."""
+
+from types import SimpleNamespace
+
+from common.telemetry.figures import DEAD_LETTERS, QUEUE_MESSAGES, WORKER_MESSAGES
+from workers.telemetry import QueueFigures, SchedulerFigures, WorkerTelemetry, process_telemetry
+
+
+def as_dict(figures):
+    return {(f.name, f.labels, f.merge): f.value for f in figures}
+
+
+def test_queue_depths_and_dead_letters_are_shared_figures(redis_client):
+    redis_client.zadd("hookstream:deliveries.XQ", {"a": 1, "b": 2})
+    redis_client.rpush("hookstream:periodic", "x")
+    found = as_dict(QueueFigures(redis_client, "hookstream", ["periodic", "deliveries"]).figures())
+    assert found == {
+        (QUEUE_MESSAGES, (("queue", "deliveries"),), "last"): 0.0,
+        (DEAD_LETTERS, (("queue", "deliveries"),), "last"): 2.0,
+        (QUEUE_MESSAGES, (("queue", "periodic"),), "last"): 1.0,
+        (DEAD_LETTERS, (("queue", "periodic"),), "last"): 0.0,
+    }
+
+
+def test_the_middleware_counts_messages_by_actor_and_outcome(make_settings, make_broker):
+    middleware = WorkerTelemetry(make_settings())
+    broker = make_broker()
+    broker.add_middleware(middleware)
+    message = SimpleNamespace(actor_name="process_delivery")
+    middleware.after_process_message(broker, message)
+    middleware.after_process_message(broker, message)
+    middleware.after_process_message(broker, message, exception=ValueError("x"))
+    middleware.after_skip_message(broker, message)
+    found = as_dict(process_telemetry(broker).figures())
+    labels = lambda outcome: (("actor", "process_delivery"), ("outcome", outcome))  # noqa: E731
+    assert found[(WORKER_MESSAGES, labels("done"), "sum")] == 2.0
+    assert found[(WORKER_MESSAGES, labels("failed"), "sum")] == 1.0
+    assert found[(WORKER_MESSAGES, labels("skipped"), "sum")] == 1.0
+
+
+def test_the_scheduler_reports_its_lease_and_jobs():
+    scheduler = SimpleNamespace(leading=True, fired={"janitor": 4})
+    found = as_dict(SchedulerFigures(scheduler).figures())
+    assert found == {("scheduler_leading", (), "sum"): 1.0,
+                     ("scheduler_jobs_total", (("job", "janitor"),), "sum"): 4.0}

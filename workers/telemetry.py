@@ -1,0 +1,113 @@
+"""What worker and scheduler processes report to the dashboard (`common.telemetry`).
+
+`WorkerTelemetry` is a dramatiq middleware, added to the broker once: in each
+dramatiq worker process (after its worker boots) it counts messages by actor
+and outcome and starts a `ThreadReporter` that also reports every declared
+queue's depth and dead letters (figures every worker sees alike: ``last``).
+Actors reach the process's `Telemetry` with `process_telemetry(broker)` to
+report their own figures (cache hits, a watch's lag: docs/dashboard.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+import redis
+from dramatiq import Middleware, Worker
+from dramatiq.broker import Broker, MessageProxy
+
+from common.queueing import queue_key
+from common.redis import connect
+from common.settings import Settings
+from common.telemetry import Figure, Telemetry, ThreadReporter, figure
+from common.telemetry import figures as names
+from workers.keys import dead_letters_key
+
+if TYPE_CHECKING:
+    from workers.scheduler import Scheduler
+
+DELAY_SUFFIX = ".DQ"
+
+
+class QueueFigures:
+    def __init__(self, client: redis.Redis, namespace: str, queues: Sequence[str]) -> None:
+        self._client = client
+        self._namespace = namespace
+        self._queues = sorted(queues)
+
+    def figures(self) -> Iterator[Figure]:
+        pipe = self._client.pipeline(transaction=False)
+        for queue in self._queues:
+            pipe.llen(queue_key(self._namespace, queue))
+            pipe.zcard(dead_letters_key(self._namespace, queue))
+        replies = pipe.execute()
+        for number, queue in enumerate(self._queues):
+            labels = {"queue": queue}
+            yield figure(names.QUEUE_MESSAGES, replies[2 * number], labels, merge="last")
+            yield figure(names.DEAD_LETTERS, replies[2 * number + 1], labels, merge="last")
+
+
+class WorkerTelemetry(Middleware):
+    def __init__(self, settings: Settings) -> None:
+        self.telemetry = Telemetry("worker")
+        self._settings = settings
+        self._reporter: ThreadReporter | None = None
+
+    def after_worker_boot(self, broker: Broker, worker: Worker) -> None:
+        settings = self._settings
+        if settings.dashboard.reporting and settings.redis_url:
+            self._start(broker, settings.redis_url)
+
+    def _start(self, broker: Broker, redis_url: str) -> None:
+        settings = self._settings
+        client = connect(redis_url)
+        queues = [name for name in broker.get_declared_queues()
+                  if not name.endswith(DELAY_SUFFIX)]
+        self.telemetry.add(QueueFigures(client, settings.workers.namespace, queues))
+        self._reporter = ThreadReporter(self.telemetry, client, settings.workers.namespace,
+                                        interval_s=settings.dashboard.report_interval_s).start()
+
+    def before_worker_shutdown(self, broker: Broker, worker: Worker) -> None:
+        if self._reporter is not None:
+            self._reporter.stop()
+
+    def after_process_message(self, broker: Broker, message: MessageProxy, *,
+                              result: Any = None, exception: BaseException | None = None) -> None:
+        outcome = "done" if exception is None else "failed"
+        self.telemetry.count(names.WORKER_MESSAGES,
+                             labels={"actor": message.actor_name, "outcome": outcome})
+
+    def after_skip_message(self, broker: Broker, message: MessageProxy) -> None:
+        self.telemetry.count(names.WORKER_MESSAGES,
+                             labels={"actor": message.actor_name, "outcome": "skipped"})
+
+
+def process_telemetry(broker: Broker) -> Telemetry:
+    """The `Telemetry` of this worker process (for actors that report figures)."""
+    for middleware in broker.middleware:
+        if isinstance(middleware, WorkerTelemetry):
+            return middleware.telemetry
+    raise LookupError("the broker has no WorkerTelemetry middleware")
+
+
+class SchedulerFigures:
+    """The scheduler's lease and the jobs it fired."""
+
+    def __init__(self, scheduler: Scheduler) -> None:
+        self._scheduler = scheduler
+
+    def figures(self) -> Iterator[Figure]:
+        yield figure(names.SCHEDULER_LEADING, int(self._scheduler.leading))
+        for job, count in list(self._scheduler.fired.items()):
+            yield figure(names.SCHEDULER_JOBS, count, {"job": job})
+
+
+def report_scheduler(settings: Settings, client: redis.Redis,
+                     scheduler: Scheduler) -> ThreadReporter:
+    """Start reporting the scheduler's figures (unless ``[dashboard] reporting`` is off)."""
+    telemetry = Telemetry("scheduler")
+    telemetry.add(SchedulerFigures(scheduler))
+    reporter = ThreadReporter(telemetry, client, settings.workers.namespace,
+                              interval_s=settings.dashboard.report_interval_s)
+    return reporter.start() if settings.dashboard.reporting else reporter
