@@ -22,6 +22,13 @@ local function enqueue_job(queue_k, msgs_k, wake_k, message_id, data, wake_max)
 end
 """
 
+# KEYS: queue, messages, wake.  ARGV: redis message id, encoded message, max tokens.
+# The enqueue of the broker and of `common.jobs.JobSender`.
+ENQUEUE_LUA = ENQUEUE_JOB_LUA + """
+enqueue_job(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], tonumber(ARGV[3]))
+return 1
+"""
+
 
 def queue_key(namespace: str, queue: str) -> str:
     return f"{namespace}:{queue}"

@@ -2,7 +2,7 @@
 
 Importing this module reads the settings from the environment, configures
 logging for the process and installs hookstream's Redis broker
-(`workers.wakeup.WakeupBroker`); every actor module imports it first.
+(`workers.brokers.redis.WakeupBroker`); every actor module imports it first.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from dramatiq.middleware import Retries
 
 from common.logs import configure_logging
 from common.settings import load_settings
+from workers.brokers.redis import build_broker
 from workers.deadletters import DeadLetterReasons
-from workers.wakeup import build_broker
 
 settings = load_settings()
 configure_logging(settings, process="worker")

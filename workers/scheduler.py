@@ -23,8 +23,7 @@ import structlog
 
 from common.logs import configure_logging
 from common.settings import Settings
-from workers import keys
-from workers.janitor import Janitor
+from workers.brokers.redis import Janitor, schedule_key, scheduler_lock_key
 from workers.leases import LOST, Lease
 from workers.periodic import PeriodicJob, periodic_jobs
 
@@ -103,7 +102,7 @@ class Scheduler:
 
 def new_lease(client: redis.Redis, namespace: str, *, ttl_s: float) -> Lease:
     holder = f"{socket.gethostname()}:{os.getpid()}"
-    return Lease(client, keys.scheduler_lock_key(namespace), holder=holder, ttl_s=ttl_s)
+    return Lease(client, scheduler_lock_key(namespace), holder=holder, ttl_s=ttl_s)
 
 
 def create_scheduler(settings: Settings, *, client: redis.Redis, queues: Sequence[str],
@@ -113,7 +112,7 @@ def create_scheduler(settings: Settings, *, client: redis.Redis, queues: Sequenc
     janitor = Janitor(client, workers, queues)
     jobs = periodic_jobs(workers.schedule, {"janitor": janitor.sweep, **runs})
     lease = new_lease(client, workers.namespace, ttl_s=workers.scheduler_lock_ttl_s)
-    return Scheduler(lease, keys.schedule_key(workers.namespace), jobs,
+    return Scheduler(lease, schedule_key(workers.namespace), jobs,
                      lease_ttl_s=workers.scheduler_lock_ttl_s)
 
 

@@ -2,7 +2,7 @@
 
 from dramatiq.message import Message
 
-from workers.janitor import Janitor
+from workers.brokers.redis import Janitor
 
 NS = "hookstream"
 

@@ -20,7 +20,7 @@ from dramatiq.common import current_millis, q_name
 
 from common.queueing import WAKE_MAX_TOKENS
 from common.settings import WorkerSettings
-from workers import keys, scripts
+from workers.brokers.redis import keys, scripts
 
 log = structlog.get_logger(__name__)
 

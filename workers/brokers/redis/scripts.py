@@ -9,7 +9,7 @@ and trims that list, so idle consumers blocked on it wake at once.
 
 from __future__ import annotations
 
-from common.queueing import ENQUEUE_JOB_LUA
+from common.queueing import ENQUEUE_JOB_LUA, ENQUEUE_LUA
 
 # Pushes `n` wake tokens to `key`, keeping at most `max_tokens`.
 _WAKE = """
@@ -21,10 +21,7 @@ end
 """
 
 # KEYS: queue, messages, wake.  ARGV: redis message id, encoded message, max tokens.
-ENQUEUE = ENQUEUE_JOB_LUA + """
-enqueue_job(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], tonumber(ARGV[3]))
-return 1
-"""
+ENQUEUE = ENQUEUE_LUA  # the same script `common.jobs.JobSender` runs
 
 # KEYS: queue, messages, acks, heartbeats, wake.  ARGV: count, now ms, worker id.
 # Takes up to `count` ids into this worker's ack set and returns their messages.
@@ -45,6 +42,13 @@ for i = 1, #ids do
   end
 end
 return found
+"""
+
+# KEYS: acks, messages.  ARGV: redis message id.  A processed message is forgotten.
+ACK = """
+redis.call('srem', KEYS[1], ARGV[1])
+redis.call('hdel', KEYS[2], ARGV[1])
+return 1
 """
 
 # KEYS: queue, messages, acks, wake.  ARGV: max tokens, ids... (in queue order).
