@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.jobs import encode_job
+from api.jobs import encode_delivery
 from api.keys import rate_key, seen_key, stats_key
 from api.queue import Admission, Delivery, Outcome, Policy, QueueUnavailable
 from api.resp import Arg, RedisReplyError, ScriptConnection
@@ -69,7 +69,7 @@ class RedisIntake:
         self._timeout_s = timeout_s
 
     async def admit(self, delivery: Delivery, policy: Policy) -> Admission:
-        job = encode_job(self._queue, delivery)
+        job = encode_delivery(self._queue, delivery)
         keys: list[Arg] = [seen_key(delivery.source, delivery.delivery_id), *self._queue_keys,
                 stats_key(delivery.source), rate_key(delivery.source)]
         args: list[Arg] = [policy.dedupe_window_s, job.redis_message_id, job.data,

@@ -21,11 +21,13 @@ from collections.abc import Callable, Mapping, Sequence
 import redis
 import structlog
 
+from common.jobs import JobSender
 from common.logs import configure_logging
-from common.settings import Settings
+from common.redis import connect
+from common.settings import Settings, load_settings
 from workers.brokers.redis import Janitor, schedule_key, scheduler_lock_key
 from workers.leases import LOST, Lease
-from workers.periodic import PeriodicJob, periodic_jobs
+from workers.periodic import PeriodicJob, actor_jobs, periodic_jobs
 
 log = structlog.get_logger(__name__)
 ERROR_PAUSE_S = 1.0
@@ -117,14 +119,17 @@ def create_scheduler(settings: Settings, *, client: redis.Redis, queues: Sequenc
 
 
 def main() -> int:
-    """Composition root of the scheduler process (``hookstream scheduler``)."""
-    from workers import actors  # the global broker, configured from the environment
+    """Composition root of the scheduler process (``hookstream scheduler``).
 
-    settings = actors.settings
+    It sends its actor jobs through `JobSender` on its own client: no broker,
+    no actors imported, the queues from the settings.
+    """
+    settings = load_settings()
     configure_logging(settings, process="scheduler")
-    scheduler = create_scheduler(settings, client=actors.broker.client,
-                                 queues=sorted(actors.broker.get_declared_queues()),
-                                 runs={"trim_event_log": actors.trim_event_log.send})
+    client = connect(settings.require_redis_url())
+    jobs = JobSender(client, namespace=settings.workers.namespace)
+    scheduler = create_scheduler(settings, client=client, queues=settings.workers.queues,
+                                 runs=actor_jobs(settings.workers, jobs))
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
