@@ -33,7 +33,8 @@ import redis
 from dramatiq.common import current_millis
 from dramatiq.message import generate_unique_id
 
-from common.queueing import ENQUEUE_LUA, WAKE_MAX_TOKENS, messages_key, queue_key, wake_key
+from common.keys import messages_key, queue_key, wake_key
+from common.queueing import ENQUEUE_LUA, WAKE_MAX_TOKENS
 
 _ENCODER = json.JSONEncoder(separators=(",", ":"))  # what dramatiq.JSONEncoder uses
 _I64_MIN, _U64_END = -(2**63), 2**64  # orjson's integer range

@@ -20,8 +20,15 @@ from dramatiq import Middleware
 from dramatiq.broker import Broker, MessageProxy
 from dramatiq.message import Message, generate_unique_id
 
-from common.queueing import WAKE_MAX_TOKENS, messages_key, queue_key, wake_key
-from workers.brokers.redis import REPLAY, dead_letter_messages_key, dead_letters_key
+from common.keys import (
+    dead_letter_messages_key,
+    dead_letters_key,
+    messages_key,
+    queue_key,
+    wake_key,
+)
+from common.queueing import WAKE_MAX_TOKENS
+from workers.brokers.redis import REPLAY
 from workers.errors import DeadLetterNotFound
 
 MIN_PREFIX = 6

@@ -22,10 +22,11 @@ import redis
 import structlog
 
 from common.jobs import JobSender
+from common.keys import schedule_key, scheduler_lock_key
 from common.logs import configure_logging
 from common.redis import connect
 from common.settings import Settings, load_settings
-from workers.brokers.redis import Janitor, schedule_key, scheduler_lock_key
+from workers.brokers.redis import Janitor
 from workers.leases import LOST, Lease
 from workers.periodic import PeriodicJob, actor_jobs, periodic_jobs
 

@@ -6,7 +6,7 @@
 - `scripts`: the Lua the broker, the janitor and dead-letter replay run;
 - `heartbeat`: one liveness thread per worker process;
 - `janitor`: requeues a dead worker's messages (run by the scheduler);
-- `keys`: the broker-internal key names.
+(Key names are in `common.keys`.)
 
 Nothing in here imports the application (actors, policies, the scheduler...).
 """
@@ -15,13 +15,6 @@ from __future__ import annotations
 
 from workers.brokers.redis.broker import Drain, WakeupBroker, build_broker
 from workers.brokers.redis.janitor import Janitor, Sweep
-from workers.brokers.redis.keys import (
-    dead_letter_messages_key,
-    dead_letters_key,
-    heartbeats_key,
-    schedule_key,
-    scheduler_lock_key,
-)
 from workers.brokers.redis.scripts import REPLAY
 
 __all__ = [
@@ -31,9 +24,4 @@ __all__ = [
     "Sweep",
     "WakeupBroker",
     "build_broker",
-    "dead_letter_messages_key",
-    "dead_letters_key",
-    "heartbeats_key",
-    "schedule_key",
-    "scheduler_lock_key",
 ]

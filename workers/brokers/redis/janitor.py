@@ -7,22 +7,34 @@ dead, puts the messages it had fetched but not acknowledged back on their
 queues with wake tokens, and forgets it; it also drops dead letters older than
 ``dead_letter_ttl_s``. This replaces dramatiq's maintenance lottery (a 0.1 %
 chance per broker call, after a 60 s timeout).
+
+It never scans the keyspace: every fetch records its queue in the worker's
+index (`common.keys.worker_queues_key`), so the janitor reads which ack sets a
+dead worker left and hands exactly those keys to `scripts.REAP` (with the
+configured queues and their delay queues too, for ack sets from before the
+index). The script checks the heartbeat again, so a worker that beat since
+the janitor looked is left alone.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import redis
 import structlog
-from dramatiq.common import current_millis, q_name
+from dramatiq.common import current_millis, dq_name, q_name
 
+from common import keys
 from common.queueing import WAKE_MAX_TOKENS
+from common.redis import text
 from common.settings import WorkerSettings
-from workers.brokers.redis import keys, scripts
+from workers.brokers.redis import scripts
 
 log = structlog.get_logger(__name__)
+MAX_DEAD_PER_SWEEP = 100
+ALIVE = -1
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,16 +49,56 @@ class Janitor:
         self._client = client
         self._settings = settings
         self._queues = sorted({q_name(queue) for queue in queues})
+        self._usual = [*self._queues, *(dq_name(queue) for queue in self._queues)]
         self._reap = client.register_script(scripts.REAP)
+        self._expire = client.register_script(scripts.EXPIRE_DEAD_LETTERS)
 
     def sweep(self) -> Sweep:
-        settings = self._settings
-        dead, requeued = self._reap(
-            keys=[keys.heartbeats_key(settings.namespace)],
-            args=[settings.namespace, current_millis(), int(settings.heartbeat_timeout_s * 1000),
-                  settings.dead_letter_ttl_s * 1000, WAKE_MAX_TOKENS, *self._queues])
-        result = Sweep(dead_workers=int(dead), requeued=int(requeued))
+        now_ms = current_millis()
+        dead = requeued = 0
+        for worker, queues in self._silent_workers(now_ms).items():
+            moved = int(self._reap(keys=self._reap_keys(worker, queues),
+                                   args=[worker, self._cutoff_ms(now_ms), WAKE_MAX_TOKENS]))
+            if moved != ALIVE:
+                dead, requeued = dead + 1, requeued + moved
+        self._expire_dead_letters(now_ms)
+        result = Sweep(dead_workers=dead, requeued=requeued)
         if result.dead_workers:
             log.warning("janitor.reaped", dead_workers=result.dead_workers,
                         requeued=result.requeued)
         return result
+
+    def _cutoff_ms(self, now_ms: int) -> int:
+        return now_ms - int(self._settings.heartbeat_timeout_s * 1000)
+
+    def _silent_workers(self, now_ms: int) -> dict[str, list[str]]:
+        """Each worker silent past the timeout, with the queues it fetched from."""
+        ns = self._settings.namespace
+        silent = cast(list[bytes], self._client.zrangebyscore(
+            keys.heartbeats_key(ns), "-inf", self._cutoff_ms(now_ms), start=0,
+            num=MAX_DEAD_PER_SWEEP))
+        workers = [text(worker) for worker in silent]
+        if not workers:
+            return {}
+        with self._client.pipeline(transaction=False) as pipe:
+            for worker in workers:
+                pipe.smembers(keys.worker_queues_key(ns, worker))
+            indexed = pipe.execute()
+        return {worker: sorted({*self._usual, *(text(queue) for queue in queues)})
+                for worker, queues in zip(workers, indexed, strict=True)}
+
+    def _reap_keys(self, worker: str, queues: Sequence[str]) -> list[str]:
+        ns = self._settings.namespace
+        found = [keys.heartbeats_key(ns), keys.worker_queues_key(ns, worker)]
+        for queue in queues:
+            found += [keys.acks_key(ns, worker, queue), keys.queue_key(ns, queue),
+                      keys.messages_key(ns, queue), keys.wake_key(ns, queue)]
+        return found
+
+    def _expire_dead_letters(self, now_ms: int) -> None:
+        ns = self._settings.namespace
+        pairs = [key for queue in self._queues
+                 for key in (keys.dead_letters_key(ns, queue),
+                             keys.dead_letter_messages_key(ns, queue))]
+        if pairs:
+            self._expire(keys=pairs, args=[now_ms - self._settings.dead_letter_ttl_s * 1000])
