@@ -17,7 +17,8 @@ trip; a missing token costs at most ``wake_timeout_s``.
 It subclasses dramatiq's public `dramatiq.broker.Consumer` (not the Redis
 broker's private ``_RedisConsumer``: nothing of that is used) and talks to its
 broker only through `ConsumerBroker`, so this module imports nothing of the
-broker's and the broker imports it, one way.
+broker's and the broker imports it, one way. `MemoryConsumerBroker` is that
+seam's in-memory fake.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import redis
@@ -187,3 +189,40 @@ class WakeupConsumer(Consumer):
 
 def _closed(exc: Exception) -> ConnectionClosed:
     return ConnectionClosed(exc)  # type: ignore[no-untyped-call]
+
+
+@dataclass
+class MemoryConsumerBroker:
+    """A `ConsumerBroker` over in-memory queues, for unit tests of the consumer's loop."""
+
+    queues: dict[str, deque[bytes]] = field(default_factory=dict)
+    acked: list[tuple[str, str]] = field(default_factory=list)
+    requeued: list[tuple[str, list[str]]] = field(default_factory=list)
+    dead: list[tuple[str, str]] = field(default_factory=list)
+    blocks: list[tuple[list[str], float]] = field(default_factory=list)
+    draining: bool = False
+    wake_timeout_s: float = 0.01
+
+    def wake_keys(self, queue_name: str) -> list[str]:
+        return [f"{queue_name}.wake"]
+
+    def block(self, names: Sequence[str], *, timeout_s: float) -> None:
+        self.blocks.append((list(names), timeout_s))
+
+    def fetch(self, queue_name: str, count: int) -> list[bytes]:
+        queue = self.queues.setdefault(queue_name, deque())
+        return [queue.popleft() for _ in range(min(count, len(queue)))]
+
+    def acknowledge(self, queue_name: str, redis_message_id: str) -> None:
+        self.acked.append((queue_name, redis_message_id))
+
+    def requeue_ids(self, queue_name: str, message_ids: Sequence[str]) -> int:
+        self.requeued.append((queue_name, list(message_ids)))
+        return len(message_ids)
+
+    def dead_letter(self, queue_name: str, message: MessageProxy) -> bool:
+        self.dead.append((queue_name, message.options["redis_message_id"]))
+        return True
+
+    def forget(self, consumer: WakeupConsumer) -> None:
+        pass
