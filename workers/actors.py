@@ -17,6 +17,7 @@ from workers import broker as broker_module
 from workers import maintenance
 from workers.deliveries import event_from_delivery
 from workers.errors import classified
+from workers.periodic import check_actor_jobs
 from workers.policies import actor_options, check_actor_names
 
 log = structlog.get_logger(__name__)
@@ -52,3 +53,4 @@ def trim_event_log() -> None:
 
 
 check_actor_names(settings.workers, broker.actors)
+check_actor_jobs(broker.actors)

@@ -9,7 +9,7 @@ Future jobs (Airtable webhook refresh, SQL polls) are added to `actor_jobs`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import partial
 
@@ -42,3 +42,10 @@ def periodic_jobs(schedule: ScheduleSettings,
 def actor_jobs(settings: WorkerSettings, jobs: JobSender) -> dict[str, Callable[[], object]]:
     """A ``run`` per actor job: send it, by name, to the periodic queue."""
     return {name: partial(jobs.send, settings.periodic_queue, name, ()) for name in ACTOR_JOBS}
+
+
+def check_actor_jobs(actor_names: Iterable[str]) -> None:
+    """Every actor job the scheduler sends by name must be an actor the workers declare."""
+    unknown = sorted(set(ACTOR_JOBS) - set(actor_names))
+    if unknown:
+        raise ConfigError(f"periodic actor job {unknown[0]!r} has no actor of that name")

@@ -107,3 +107,14 @@ def test_importing_the_scheduler_imports_neither_the_actors_nor_the_broker():
     source = Path(workers.scheduler.__file__).read_text()
     assert "workers.actors" not in source
     assert "import actors" not in source
+
+
+def test_an_actor_job_without_its_actor_is_refused():
+    import pytest
+
+    from common.errors import ConfigError
+    from workers.periodic import check_actor_jobs
+
+    check_actor_jobs(["trim_event_log", "process_delivery"])
+    with pytest.raises(ConfigError, match="trim_event_log"):
+        check_actor_jobs(["process_delivery"])
