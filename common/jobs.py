@@ -60,33 +60,34 @@ def encode_job(queue_name: str, actor_name: str, args: Sequence[Any],
                kwargs: Mapping[str, Any] | None = None, *,
                message_id: str | None = None) -> Job:
     """The bytes of a job, exactly as dramatiq encodes them, and its Redis message id."""
-    kwargs = kwargs or {}
-    if not (_plain_values(args) and _plain_values(kwargs.values()) and _ascii_names(kwargs)):
+    if not _orjson_exact(args, kwargs):
         message = job_message(queue_name, actor_name, args, kwargs, message_id=message_id)
         return Job(message.message_id, _ENCODER.encode(message.asdict()).encode())
     message_id = message_id or generate_unique_id()
     fields = {"queue_name": queue_name, "actor_name": actor_name, "args": args,
-              "kwargs": kwargs, "options": {"redis_message_id": message_id},
+              "kwargs": kwargs or {}, "options": {"redis_message_id": message_id},
               "message_id": message_id, "message_timestamp": current_millis()}
     return Job(message_id, orjson.dumps(fields))
 
 
-def _plain_values(values: Any) -> bool:
-    """True when orjson writes *values* as dramatiq's encoder would (no floats, no non-ASCII)."""
-    for value in values:
-        if isinstance(value, str):
-            if not value.isascii():
-                return False
-        elif isinstance(value, int):
-            if not _I64_MIN <= value < _U64_END:
-                return False
-        elif value is not None:
+def _orjson_exact(args: Sequence[Any], kwargs: Mapping[str, Any] | None) -> bool:
+    """True when orjson writes these as dramatiq's encoder would (no floats, no non-ASCII)."""
+    for value in args:
+        if not _plain(value):
             return False
+    if kwargs:
+        for name, value in kwargs.items():
+            if not (isinstance(name, str) and name.isascii() and _plain(value)):
+                return False
     return True
 
 
-def _ascii_names(kwargs: Mapping[str, Any]) -> bool:
-    return all(isinstance(name, str) and name.isascii() for name in kwargs)
+def _plain(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.isascii()
+    if isinstance(value, int):
+        return _I64_MIN <= value < _U64_END
+    return value is None
 
 
 class JobSender:
