@@ -8,12 +8,13 @@ queues with wake tokens, and forgets it; it also drops dead letters older than
 ``dead_letter_ttl_s``. This replaces dramatiq's maintenance lottery (a 0.1 %
 chance per broker call, after a 60 s timeout).
 
-It never scans the keyspace: every fetch records its queue in the worker's
-index (`common.keys.worker_queues_key`), so the janitor reads which ack sets a
-dead worker left and hands exactly those keys to `scripts.REAP` (with the
-configured queues and their delay queues too, for ack sets from before the
-index). The script checks the heartbeat again, so a worker that beat since
-the janitor looked is left alone.
+One script call per sweep in the steady state (`scripts.SWEEP`: expire dead
+letters, list silent workers). It never scans the keyspace: every fetch
+records its queue in the worker's index (`common.keys.worker_queues_key`), so
+the janitor reads which ack sets a dead worker left and hands exactly those
+keys to `scripts.REAP` (with the configured queues and their delay queues
+too, for ack sets from before the index). The script checks the heartbeat
+again, so a worker that beat since the janitor looked is left alone.
 """
 
 from __future__ import annotations
@@ -51,7 +52,12 @@ class Janitor:
         self._queues = sorted({q_name(queue) for queue in queues})
         self._usual = [*self._queues, *(dq_name(queue) for queue in self._queues)]
         self._reap = client.register_script(scripts.REAP)
-        self._expire = client.register_script(scripts.EXPIRE_DEAD_LETTERS)
+        self._sweep = client.register_script(scripts.SWEEP)
+        ns = settings.namespace
+        self._sweep_keys = [keys.heartbeats_key(ns)]
+        for queue in self._queues:
+            self._sweep_keys += [keys.dead_letters_key(ns, queue),
+                                 keys.dead_letter_messages_key(ns, queue)]
 
     def sweep(self) -> Sweep:
         now_ms = current_millis()
@@ -61,7 +67,6 @@ class Janitor:
                                    args=[worker, self._cutoff_ms(now_ms), WAKE_MAX_TOKENS]))
             if moved != ALIVE:
                 dead, requeued = dead + 1, requeued + moved
-        self._expire_dead_letters(now_ms)
         result = Sweep(dead_workers=dead, requeued=requeued)
         if result.dead_workers:
             log.warning("janitor.reaped", dead_workers=result.dead_workers,
@@ -72,17 +77,18 @@ class Janitor:
         return now_ms - int(self._settings.heartbeat_timeout_s * 1000)
 
     def _silent_workers(self, now_ms: int) -> dict[str, list[str]]:
-        """Each worker silent past the timeout, with the queues it fetched from."""
-        ns = self._settings.namespace
-        silent = cast(list[bytes], self._client.zrangebyscore(
-            keys.heartbeats_key(ns), "-inf", self._cutoff_ms(now_ms), start=0,
-            num=MAX_DEAD_PER_SWEEP))
+        """Drop expired dead letters; each worker silent past the timeout, with its queues."""
+        settings = self._settings
+        silent = cast(list[bytes], self._sweep(
+            keys=self._sweep_keys,
+            args=[self._cutoff_ms(now_ms), now_ms - settings.dead_letter_ttl_s * 1000,
+                  MAX_DEAD_PER_SWEEP]))
         workers = [text(worker) for worker in silent]
         if not workers:
             return {}
         with self._client.pipeline(transaction=False) as pipe:
             for worker in workers:
-                pipe.smembers(keys.worker_queues_key(ns, worker))
+                pipe.smembers(keys.worker_queues_key(settings.namespace, worker))
             indexed = pipe.execute()
         return {worker: sorted({*self._usual, *(text(queue) for queue in queues)})
                 for worker, queues in zip(workers, indexed, strict=True)}
@@ -94,11 +100,3 @@ class Janitor:
             found += [keys.acks_key(ns, worker, queue), keys.queue_key(ns, queue),
                       keys.messages_key(ns, queue), keys.wake_key(ns, queue)]
         return found
-
-    def _expire_dead_letters(self, now_ms: int) -> None:
-        ns = self._settings.namespace
-        pairs = [key for queue in self._queues
-                 for key in (keys.dead_letters_key(ns, queue),
-                             keys.dead_letter_messages_key(ns, queue))]
-        if pairs:
-            self._expire(keys=pairs, args=[now_ms - self._settings.dead_letter_ttl_s * 1000])

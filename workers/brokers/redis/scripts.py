@@ -108,19 +108,20 @@ redis.call('zrem', KEYS[1], ARGV[1])
 return requeued
 """
 
-# KEYS: pairs of dead letters, dead letter messages.  ARGV: cutoff ms.
-# Drops dead letters older than the cutoff (at most 1000 per queue per call).
-EXPIRE_DEAD_LETTERS = """
-local removed = 0
-for i = 1, #KEYS, 2 do
-  local old = redis.call('zrangebyscore', KEYS[i], '-inf', ARGV[1], 'LIMIT', 0, 1000)
+# KEYS: heartbeats, then pairs of dead letters, dead letter messages.
+# ARGV: heartbeat cutoff ms, dead letter cutoff ms, most workers returned.
+# The janitor's one call per sweep: drops dead letters older than their cutoff
+# (at most 1000 per queue per call) and returns the workers silent since the
+# heartbeat cutoff (each then goes through REAP).
+SWEEP = """
+for i = 2, #KEYS, 2 do
+  local old = redis.call('zrangebyscore', KEYS[i], '-inf', ARGV[2], 'LIMIT', 0, 1000)
   if #old > 0 then
     redis.call('zrem', KEYS[i], unpack(old))
     redis.call('hdel', KEYS[i + 1], unpack(old))
-    removed = removed + #old
   end
 end
-return removed
+return redis.call('zrangebyscore', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
 """
 
 # KEYS: dead letters, dead letter messages, queue, messages, wake.
