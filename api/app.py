@@ -28,9 +28,9 @@ from api.resources.webhooks import Webhooks
 from api.routing import Router
 from api.stats import RedisStats, SourceStats
 from api.verifiers import build_verifier
+from common.keys import queue_key
 from common.logs import configure_logging
 from common.publishing import EventLog, EventPublisher
-from common.queueing import queue_key
 from common.redis import connect, connect_async
 from common.settings import Settings, SourceSettings, load_settings
 
@@ -81,5 +81,6 @@ def get_app() -> Ingress:
     async def backlog() -> int:
         return int(await asyncio.wait_for(client.llen(waiting), timeout_s))
 
-    return create_app(settings, queue=intake, stats=RedisStats(client, timeout_s=timeout_s),
+    stats = RedisStats(client, namespace=settings.workers.namespace, timeout_s=timeout_s)
+    return create_app(settings, queue=intake, stats=stats,
                       publisher=publisher, ping=client.ping, backlog=backlog)

@@ -32,7 +32,7 @@ import uvloop
 
 from api.verifiers.standard import new_secret, sign
 from bench.loadgen import run_open_loop
-from common.queueing import messages_key
+from common.keys import messages_key
 from hookstream import processes
 from hookstream.embedded import EmbeddedRedis, free_port
 from hookstream.supervisor import Supervisor, wait_http_ok

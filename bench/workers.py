@@ -40,7 +40,7 @@ from common.settings import load_settings
 from hookstream import processes
 from hookstream.embedded import EmbeddedRedis
 from hookstream.supervisor import Supervisor
-from workers.wakeup import build_broker
+from workers.brokers.redis import build_broker
 
 PROCESSES, THREADS = 2, 8
 IDLE_MESSAGES, IDLE_GAP_S = 30, (0.2, 0.8)
