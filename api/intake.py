@@ -21,7 +21,7 @@ from typing import Any
 from api.jobs import encode_job
 from api.keys import rate_key, seen_key, stats_key
 from api.queue import Admission, Delivery, Outcome, Policy, QueueUnavailable
-from api.resp import Arg, RedisReplyError, ScriptConnection
+from api.resp import Arg, RedisReplyError, ReplicaAcks, ScriptConnection
 from common.queueing import (
     ENQUEUE_JOB_LUA,
     WAKE_MAX_TOKENS,
@@ -29,6 +29,7 @@ from common.queueing import (
     queue_key,
     wake_key,
 )
+from common.redis import primary_locator
 
 ADMIT_LUA = ENQUEUE_JOB_LUA + """
 local seen_k, msgs_k, queue_k, wake_k, stats_k, rate_k = unpack(KEYS)
@@ -61,8 +62,10 @@ return {'accepted', 0}
 class RedisIntake:
     """The real `DeliveryQueue`: dramatiq's Redis queue ``<namespace>:<queue>``."""
 
-    def __init__(self, url: str, *, namespace: str, queue: str, timeout_s: float) -> None:
-        self._script = ScriptConnection(url, ADMIT_LUA)
+    def __init__(self, url: str, *, namespace: str, queue: str, timeout_s: float,
+                 replica_acks: ReplicaAcks | None = None) -> None:
+        self._script = ScriptConnection(primary_locator(url, timeout_s=timeout_s), ADMIT_LUA,
+                                        replica_acks=replica_acks)
         self._queue = queue
         self._queue_keys = [messages_key(namespace, queue), queue_key(namespace, queue),
                             wake_key(namespace, queue)]

@@ -1,17 +1,133 @@
-"""Redis clients, made by composition roots and passed down (never module globals)."""
+"""Redis clients from the URL: the one factory every process uses (composition roots only).
+
+Two kinds of URL:
+
+- ``redis://``, ``rediss://``, ``unix://``: one server, parsed by redis-py;
+- ``redis+sentinel://[[user]:password@]host[:port][,host[:port]...]/service_name[/db]``:
+  the sentinels (port 26379 by default) are asked for the current primary of
+  *service_name* on every new connection, and a connection to a primary that
+  was demoted (``READONLY``) or dropped is replaced by one to the new primary.
+  The password is the primary's (sentinels are reached without one).
+
+`connect` and `connect_async` give redis-py clients (a ``SentinelConnectionPool``
+behind a sentinel URL); `primary_locator` gives the ingress's hand-written
+hot-path connection (`api.resp`) the primary's address on each (re)connect.
+"""
 
 from __future__ import annotations
 
+import random
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+from urllib.parse import unquote, urlsplit
+
 import redis
 import redis.asyncio
+import redis.asyncio.sentinel
+import redis.sentinel
+from redis.connection import SSLConnection, UnixDomainSocketConnection
+from redis.connection import parse_url as parse_server_url
+
+from common.errors import ConfigError
 
 DEFAULT_SOCKET_TIMEOUT_S = 5.0
+SENTINEL_SCHEME = "redis+sentinel"
+SERVER_SCHEMES = ("redis", "rediss", "unix")
+DEFAULT_SENTINEL_PORT = 26379
+SENTINEL_URL_FORM = "redis+sentinel://[:password@]host:port[,host:port...]/service_name[/db]"
 
 
 def text(value: bytes | str) -> str:
     """A Redis reply as text (clients without ``decode_responses`` give bytes)."""
     return value.decode() if isinstance(value, bytes) else value
 
+
+@dataclass(frozen=True, slots=True)
+class SentinelTarget:
+    """A parsed ``redis+sentinel://`` URL."""
+
+    sentinels: tuple[tuple[str, int], ...]
+    service_name: str
+    db: int = 0
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+
+
+def is_sentinel_url(url: str) -> bool:
+    return url.partition("://")[0].lower() == SENTINEL_SCHEME
+
+
+def validate_url(url: str) -> str:
+    """*url* if hookstream can connect with it, else ConfigError saying what is wrong."""
+    scheme = url.partition("://")[0].lower()
+    if scheme == SENTINEL_SCHEME:
+        parse_sentinel_url(url)
+    elif scheme not in SERVER_SCHEMES or "://" not in url:
+        raise ConfigError(f"redis URL {_masked(url)!r}: the scheme must be one of "
+                          f"{', '.join(SERVER_SCHEMES)} or {SENTINEL_SCHEME}")
+    return url
+
+
+def parse_sentinel_url(url: str) -> SentinelTarget:
+    """Parse ``redis+sentinel://...``; ConfigError (password masked) if it is malformed."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() != SENTINEL_SCHEME:
+        raise _bad_sentinel_url(url, f"the scheme is not {SENTINEL_SCHEME}")
+    if parts.query or parts.fragment:
+        raise _bad_sentinel_url(url, "query strings and fragments are not supported")
+    credentials, _, hosts = parts.netloc.rpartition("@")
+    username, _, password = credentials.partition(":")
+    segments = parts.path.strip("/").split("/") if parts.path.strip("/") else []
+    if not 1 <= len(segments) <= 2 or not segments[0]:
+        raise _bad_sentinel_url(url, "name the service after the hosts: /service_name[/db]")
+    return SentinelTarget(sentinels=_parse_hosts(url, hosts), service_name=unquote(segments[0]),
+                          db=_parse_db(url, segments[1] if len(segments) == 2 else "0"),
+                          username=unquote(username) or None,
+                          password=unquote(password) or None)
+
+
+def _parse_hosts(url: str, hosts: str) -> tuple[tuple[str, int], ...]:
+    found = [_parse_host(url, host) for host in hosts.split(",")]
+    if not found:
+        raise _bad_sentinel_url(url, "no sentinel host")
+    return tuple(found)
+
+
+def _parse_host(url: str, host: str) -> tuple[str, int]:
+    if host.startswith("["):  # [::1]:26379
+        name, _, rest = host[1:].partition("]")
+        port = rest.removeprefix(":")
+    else:
+        name, _, port = host.partition(":")
+    if not name:
+        raise _bad_sentinel_url(url, f"empty sentinel host in {host!r}")
+    if not port:
+        return name, DEFAULT_SENTINEL_PORT
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise _bad_sentinel_url(url, f"bad port in {host!r}")
+    return name, int(port)
+
+
+def _parse_db(url: str, db: str) -> int:
+    if not db.isdigit():
+        raise _bad_sentinel_url(url, f"the database must be a number, not {db!r}")
+    return int(db)
+
+
+def _bad_sentinel_url(url: str, problem: str) -> ConfigError:
+    return ConfigError(f"redis URL {_masked(url)!r}: {problem} (expected {SENTINEL_URL_FORM})")
+
+
+def _masked(url: str) -> str:
+    """*url* with any password replaced, for error messages."""
+    scheme, sep, rest = url.partition("://")
+    credentials, at, hosts = rest.rpartition("@")
+    if not at or ":" not in credentials:
+        return url
+    return f"{scheme}{sep}{credentials.partition(':')[0]}:**********@{hosts}"
+
+
+# -- redis-py clients ---------------------------------------------------------------------
 
 def connect(url: str, *, socket_timeout_s: float | None = DEFAULT_SOCKET_TIMEOUT_S,
             connect_timeout_s: float | None = None,
@@ -21,19 +137,112 @@ def connect(url: str, *, socket_timeout_s: float | None = DEFAULT_SOCKET_TIMEOUT
     Blocking pops need ``socket_timeout_s`` longer than the block and
     ``health_check_interval_s=0`` (no PING before each pop).
     """
-    return redis.Redis.from_url(
-        url,
-        socket_timeout=socket_timeout_s,
-        socket_connect_timeout=connect_timeout_s or socket_timeout_s,
-        health_check_interval=health_check_interval_s,
-    )
+    options: dict[str, Any] = {
+        "socket_timeout": socket_timeout_s,
+        "socket_connect_timeout": connect_timeout_s or socket_timeout_s,
+        "health_check_interval": health_check_interval_s,
+    }
+    if not is_sentinel_url(url):
+        return redis.Redis.from_url(validate_url(url), **options)
+    target = parse_sentinel_url(url)
+    sentinels = redis.sentinel.Sentinel(  # type: ignore[no-untyped-call]
+        list(target.sentinels), sentinel_kwargs=_sentinel_options(options))
+    client: redis.Redis = sentinels.master_for(  # type: ignore[no-untyped-call]
+        target.service_name, redis_class=redis.Redis, **_primary_options(target), **options)
+    return client
 
 
 def connect_async(url: str, *, socket_timeout_s: float | None = None) -> redis.asyncio.Redis:
-    """An asyncio client for the streamer; blocking reads set their own timeouts."""
-    return redis.asyncio.Redis.from_url(
-        url,
-        socket_timeout=socket_timeout_s,
-        socket_connect_timeout=DEFAULT_SOCKET_TIMEOUT_S,
-        health_check_interval=30,
-    )
+    """An asyncio client for the streamer and the ingress; blocking reads set their own timeouts."""
+    options: dict[str, Any] = {
+        "socket_timeout": socket_timeout_s,
+        "socket_connect_timeout": DEFAULT_SOCKET_TIMEOUT_S,
+        "health_check_interval": 30,
+    }
+    if not is_sentinel_url(url):
+        return redis.asyncio.Redis.from_url(validate_url(url), **options)
+    target = parse_sentinel_url(url)
+    sentinels = redis.asyncio.sentinel.Sentinel(  # type: ignore[no-untyped-call]
+        list(target.sentinels), sentinel_kwargs=_sentinel_options(options))
+    client: redis.asyncio.Redis = sentinels.master_for(
+        target.service_name, redis_class=redis.asyncio.Redis, **_primary_options(target),
+        **options)
+    return client
+
+
+def _sentinel_options(options: dict[str, Any]) -> dict[str, Any]:
+    """Sentinel queries are short: bounded even when the data clients block for long."""
+    timeout_s = options["socket_connect_timeout"] or DEFAULT_SOCKET_TIMEOUT_S
+    return {"socket_timeout": timeout_s, "socket_connect_timeout": timeout_s}
+
+
+def _primary_options(target: SentinelTarget) -> dict[str, Any]:
+    return {"db": target.db, "username": target.username, "password": target.password}
+
+
+# -- the primary's address, for the ingress's own connection ------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """Where one server listens and how to log in to it."""
+
+    host: str = "127.0.0.1"
+    port: int = 6379
+    path: str | None = None  # a unix socket instead of host:port
+    tls: bool = False
+    db: int = 0
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+
+    @property
+    def address(self) -> str:
+        return self.path or f"{self.host}:{self.port}"
+
+
+class PrimaryLocator(Protocol):
+    """Says where the primary is now; asked before each (re)connect."""
+
+    async def locate(self) -> Endpoint: ...
+
+
+class FixedPrimary:
+    """A single server: always the URL's."""
+
+    def __init__(self, endpoint: Endpoint) -> None:
+        self.endpoint = endpoint
+
+    async def locate(self) -> Endpoint:
+        return self.endpoint
+
+
+class SentinelPrimary:
+    """Asks the sentinels (first the one that answered last) for the current primary."""
+
+    def __init__(self, target: SentinelTarget, *, timeout_s: float) -> None:
+        self._target = target
+        self._sentinels = redis.asyncio.sentinel.Sentinel(  # type: ignore[no-untyped-call]
+            random.sample(list(target.sentinels), len(target.sentinels)),
+            sentinel_kwargs={"socket_timeout": timeout_s, "socket_connect_timeout": timeout_s})
+
+    async def locate(self) -> Endpoint:
+        host, port = await self._sentinels.discover_master(self._target.service_name)
+        target = self._target
+        return Endpoint(host=text(host), port=int(port), db=target.db,
+                        username=target.username, password=target.password)
+
+
+def primary_locator(url: str, *, timeout_s: float = DEFAULT_SOCKET_TIMEOUT_S) -> PrimaryLocator:
+    """The `PrimaryLocator` for *url*: fixed for a server URL, the sentinels' answer otherwise."""
+    if is_sentinel_url(url):
+        return SentinelPrimary(parse_sentinel_url(url), timeout_s=timeout_s)
+    return FixedPrimary(_server_endpoint(validate_url(url)))
+
+
+def _server_endpoint(url: str) -> Endpoint:
+    parsed: dict[str, Any] = parse_server_url(url)  # type: ignore[no-untyped-call]
+    connection_class = parsed.get("connection_class")
+    return Endpoint(host=parsed.get("host") or "127.0.0.1", port=int(parsed.get("port") or 6379),
+                    path=parsed.get("path") if connection_class is UnixDomainSocketConnection
+                    else None,
+                    tls=connection_class is SSLConnection, db=int(parsed.get("db") or 0),
+                    username=parsed.get("username"), password=parsed.get("password"))
