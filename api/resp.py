@@ -42,10 +42,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import hiredis
+import structlog
 
 from common.redis import Endpoint, PrimaryLocator
 
 Arg = str | bytes | int
+log = structlog.get_logger(__name__)
 RECOUNT_INTERVAL_S = 1.0  # how often a primary is asked again how many replicas it has
 
 
@@ -242,6 +244,9 @@ class ScriptConnection:
         if isinstance(acked, hiredis.ReplyError):
             raise RedisReplyError(str(acked))
         if int(acked) < expected:
+            if self._protocol is protocol:
+                log.warning("redis.replicas_behind", address=protocol.address, expected=expected,
+                            acked=int(acked))
             self._shortfall = _Shortfall(protocol.address, loop.time(), expected)
             self._drop(protocol)
             raise ReplicasBehind(f"{acked} of {expected} replicas confirmed the write")
@@ -280,6 +285,8 @@ class ScriptConnection:
         protocol.address = endpoint.address
         protocol.replicas = self._expected_replicas(endpoint.address, len(role[2]))
         protocol.recount_at = asyncio.get_running_loop().time() + RECOUNT_INTERVAL_S
+        log.info("redis.primary_connected", address=endpoint.address, replicas=len(role[2]),
+                 waits_for=protocol.replicas)
         return protocol
 
     def _expected_replicas(self, address: str, connected: int) -> int:

@@ -11,12 +11,19 @@ Two kinds of URL:
 
 `connect` and `connect_async` give redis-py clients (a ``SentinelConnectionPool``
 behind a sentinel URL); `primary_locator` gives the ingress's hand-written
-hot-path connection (`api.resp`) the primary's address on each (re)connect.
+hot-path connection (`api.resp`) the primary's address on each (re)connect;
+`primary_watch` moves every client of the process to a new primary as soon as
+the sentinels name it (a forced failover leaves the old one writable, and its
+clients connected, for ~10 s).
 """
 
 from __future__ import annotations
 
+import os
 import random
+import threading
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
@@ -149,6 +156,9 @@ def connect(url: str, *, socket_timeout_s: float | None = DEFAULT_SOCKET_TIMEOUT
         list(target.sentinels), sentinel_kwargs=_sentinel_options(options))
     client: redis.Redis = sentinels.master_for(  # type: ignore[no-untyped-call]
         target.service_name, redis_class=redis.Redis, **_primary_options(target), **options)
+    watch = primary_watch(url)
+    if watch is not None:
+        watch.add_pool(client.connection_pool)
     return client
 
 
@@ -165,8 +175,9 @@ def connect_async(url: str, *, socket_timeout_s: float | None = None) -> redis.a
     sentinels = redis.asyncio.sentinel.Sentinel(  # type: ignore[no-untyped-call]
         list(target.sentinels), sentinel_kwargs=_sentinel_options(options))
     client: redis.asyncio.Redis = sentinels.master_for(
-        target.service_name, redis_class=redis.asyncio.Redis, **_primary_options(target),
-        **options)
+        target.service_name, redis_class=redis.asyncio.Redis,
+        connection_pool_class=_WatchedAsyncPool, primary_watch=primary_watch(url),
+        **_primary_options(target), **options)
     return client
 
 
@@ -246,3 +257,118 @@ def _server_endpoint(url: str) -> Endpoint:
                     else None,
                     tls=connection_class is SSLConnection, db=int(parsed.get("db") or 0),
                     username=parsed.get("username"), password=parsed.get("password"))
+
+
+# -- noticing a failover ------------------------------------------------------------------
+
+class PrimaryWatch:
+    """Notices, from a daemon thread, when the sentinels name a new primary.
+
+    A forced failover leaves the old primary writable and its clients connected
+    until the sentinels demote it (~10 s), and a ``SentinelConnectionPool`` only
+    asks the sentinels when it opens a connection: writes would go on landing on
+    a server about to be wiped. So on a change the watch disconnects every
+    synchronous pool it was given, bumps `generation` (asynchronous pools check
+    it before each command and disconnect themselves, on their own loop), then
+    calls the listeners. One ``SENTINEL MASTERS`` per *interval_s*.
+    """
+
+    def __init__(self, target: SentinelTarget, *, interval_s: float = 0.5,
+                 timeout_s: float = 1.0) -> None:
+        self._target = target
+        self._interval_s = interval_s
+        self._sentinels = redis.sentinel.Sentinel(  # type: ignore[no-untyped-call]
+            list(target.sentinels),
+            sentinel_kwargs={"socket_timeout": timeout_s, "socket_connect_timeout": timeout_s})
+        self.generation = 0
+        self._pools: weakref.WeakSet[redis.ConnectionPool] = weakref.WeakSet()
+        self._listeners: list[Callable[[str], None]] = []
+        self._lock = threading.Lock()
+        self._stopped = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def add_pool(self, pool: redis.ConnectionPool) -> None:
+        with self._lock:
+            self._pools.add(pool)
+        self._start()
+
+    def add_listener(self, listener: Callable[[str], None]) -> None:
+        """*listener(address)* runs on the watch's thread after the pools were disconnected;
+        if it raises RedisError it runs again at the next poll."""
+        with self._lock:
+            self._listeners.append(listener)
+        self._start()
+
+    def stop(self) -> None:
+        self._stopped.set()
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="primary-watch",
+                                                daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        known = self._locate()
+        while not self._stopped.wait(self._interval_s):
+            current = self._locate()
+            if current is not None and known is not None and current != known:
+                try:
+                    self._changed(current)
+                except redis.RedisError:
+                    continue  # not handled yet: again at the next poll
+            known = current or known
+
+    def _changed(self, address: str) -> None:
+        self.generation += 1
+        with self._lock:
+            pools, listeners = list(self._pools), list(self._listeners)
+        for pool in pools:
+            pool.disconnect()
+        for listener in listeners:
+            listener(address)
+
+    def _locate(self) -> str | None:
+        try:
+            host, port = self._sentinels.discover_master(  # type: ignore[no-untyped-call]
+                self._target.service_name)
+        except redis.RedisError:
+            return None
+        return f"{text(host)}:{port}"
+
+
+_watches: dict[tuple[int, str], PrimaryWatch] = {}
+_watches_lock = threading.Lock()
+
+
+def primary_watch(url: str) -> PrimaryWatch | None:
+    """This process's one `PrimaryWatch` of a Sentinel URL; None for a single server.
+
+    One per process (keyed by pid: a forked child gets its own thread) and URL,
+    so a process with several clients polls the sentinels once.
+    """
+    if not is_sentinel_url(url):
+        return None
+    key = (os.getpid(), url)
+    with _watches_lock:
+        if key not in _watches:
+            _watches[key] = PrimaryWatch(parse_sentinel_url(url))
+        return _watches[key]
+
+
+class _WatchedAsyncPool(redis.asyncio.sentinel.SentinelConnectionPool):
+    """Drops its connections (on its own loop) once the watch has seen a new primary."""
+
+    def __init__(self, service_name: str, sentinel_manager: Any, **kwargs: Any) -> None:
+        self._watch: PrimaryWatch = kwargs.pop("primary_watch")
+        self._generation = self._watch.generation
+        super().__init__(service_name, sentinel_manager, **kwargs)  # type: ignore[no-untyped-call]
+
+    async def get_connection(self, command_name: Any = None, *keys: Any,
+                             **options: Any) -> Any:
+        if self._generation != self._watch.generation:
+            self._generation = self._watch.generation
+            await self.disconnect()
+        return await super().get_connection(  # type: ignore[no-untyped-call]
+            command_name, *keys, **options)

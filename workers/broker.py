@@ -13,6 +13,7 @@ from dramatiq.middleware import Retries
 from common.logs import configure_logging
 from common.settings import load_settings
 from workers.deadletters import DeadLetterReasons
+from workers.failover import FailoverRecovery
 from workers.wakeup import build_broker
 
 settings = load_settings()
@@ -20,4 +21,5 @@ configure_logging(settings, process="worker")
 broker = build_broker(settings)
 # dramatiq runs after-hooks last-added first: before Retries = after it has failed the message.
 broker.add_middleware(DeadLetterReasons(), before=Retries)
+broker.add_middleware(FailoverRecovery(settings.require_redis_url()))
 dramatiq.set_broker(broker)

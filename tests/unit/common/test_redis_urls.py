@@ -2,6 +2,7 @@
 
 import pytest
 import redis
+import redis.asyncio.sentinel
 import redis.sentinel
 
 from common.errors import ConfigError
@@ -14,6 +15,7 @@ from common.redis import (
     connect_async,
     parse_sentinel_url,
     primary_locator,
+    primary_watch,
     validate_url,
 )
 from common.settings import load_settings
@@ -75,7 +77,9 @@ def test_a_bad_url_in_the_settings_names_the_key():
 
 
 def test_connect_gives_a_sentinel_managed_client_for_a_sentinel_url():
-    client = connect("redis+sentinel://:pw@s1:26380,s2/main/2", socket_timeout_s=1.5)
+    url = "redis+sentinel://:pw@127.0.0.1:26380,localhost/main/2"
+    client = connect(url, socket_timeout_s=1.5)
+    primary_watch(url).stop()
     pool = client.connection_pool
     assert isinstance(pool, redis.sentinel.SentinelConnectionPool)
     assert pool.service_name == "main"
@@ -88,8 +92,10 @@ def test_connect_gives_a_sentinel_managed_client_for_a_sentinel_url():
 
 
 async def test_connect_async_gives_a_sentinel_managed_client_for_a_sentinel_url():
-    client = connect_async("redis+sentinel://s1:26380/main")
-    assert type(client.connection_pool).__name__ == "SentinelConnectionPool"
+    url = "redis+sentinel://127.0.0.1:26380/main"
+    client = connect_async(url)
+    primary_watch(url).stop()
+    assert isinstance(client.connection_pool, redis.asyncio.sentinel.SentinelConnectionPool)
     assert client.connection_pool.service_name == "main"
     await client.aclose()
 
