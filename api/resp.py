@@ -49,6 +49,7 @@ from common.redis import Endpoint, PrimaryLocator
 Arg = str | bytes | int
 log = structlog.get_logger(__name__)
 RECOUNT_INTERVAL_S = 1.0  # how often a primary is asked again how many replicas it has
+PROBE_MS = 10  # how long a newly listed replica has to acknowledge before it counts
 
 
 def encode_command(args: Sequence[Arg]) -> bytes:
@@ -300,11 +301,28 @@ class ScriptConnection:
 
 
 def _raise_count(protocol: _Protocol, done: asyncio.Future[Any]) -> None:
+    """ROLE lists more replicas than the WAITs count: count them once they acknowledge.
+
+    A rejoining replica is listed as soon as it has its copy, but acknowledges only
+    after loading it; counting it at once would refuse writes meanwhile.
+    """
     if done.cancelled() or done.exception() is not None:
         return
     role = done.result()
-    if not isinstance(role, hiredis.ReplyError) and role[0] == b"master":
-        protocol.replicas = max(protocol.replicas, len(role[2]))
+    if isinstance(role, hiredis.ReplyError) or len(role[2]) <= protocol.replicas:
+        return
+    listed = len(role[2])
+    probe: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+    probe.add_done_callback(lambda acked: _count_if_acked(protocol, listed, acked))
+    protocol.send(encode_command(["WAIT", listed, PROBE_MS]), probe)
+
+
+def _count_if_acked(protocol: _Protocol, listed: int, acked: asyncio.Future[Any]) -> None:
+    if acked.cancelled() or acked.exception() is not None:
+        return
+    if isinstance(acked.result(), int) and acked.result() >= listed > protocol.replicas:
+        log.info("redis.replicas_joined", address=protocol.address, replicas=listed)
+        protocol.replicas = listed
 
 
 async def _dial(endpoint: Endpoint) -> _Protocol:

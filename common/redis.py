@@ -19,13 +19,14 @@ clients connected, for ~10 s).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import random
 import threading
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 from urllib.parse import unquote, urlsplit
 
 import redis
@@ -227,19 +228,53 @@ class FixedPrimary:
 
 
 class SentinelPrimary:
-    """Asks the sentinels (first the one that answered last) for the current primary."""
+    """The primary every sentinel names, once no failover is in progress.
+
+    All sentinels are asked (one ``SENTINEL MASTERS`` each, concurrently; those
+    that do not answer in *timeout_s* are left out). During a failover the old
+    primary stays writable while it already lost its replica to the promotion,
+    and only the sentinel leading the failover knows: so a failover in progress,
+    or sentinels naming different primaries, is `PrimaryUnsettled` (the caller
+    answers 503 and the sender retries) rather than an address.
+    """
 
     def __init__(self, target: SentinelTarget, *, timeout_s: float) -> None:
         self._target = target
-        self._sentinels = redis.asyncio.sentinel.Sentinel(  # type: ignore[no-untyped-call]
-            random.sample(list(target.sentinels), len(target.sentinels)),
-            sentinel_kwargs={"socket_timeout": timeout_s, "socket_connect_timeout": timeout_s})
+        self._timeout_s = timeout_s
+        self._sentinels = [
+            redis.asyncio.Redis(host=host, port=port, socket_timeout=timeout_s,
+                                socket_connect_timeout=timeout_s)
+            for host, port in random.sample(list(target.sentinels), len(target.sentinels))]
 
     async def locate(self) -> Endpoint:
-        host, port = await self._sentinels.discover_master(self._target.service_name)
+        views = [view for view in await asyncio.gather(*map(self._ask, self._sentinels))
+                 if view is not None]
+        if not views:
+            raise ConnectionError(f"no sentinel names a primary for "
+                                  f"{self._target.service_name!r}")
+        addresses = {address for address, _ in views}
+        if len(addresses) > 1 or any(busy for _, busy in views):
+            raise PrimaryUnsettled(f"failover of {self._target.service_name!r} in progress")
+        host, port = addresses.pop()
         target = self._target
-        return Endpoint(host=text(host), port=int(port), db=target.db,
-                        username=target.username, password=target.password)
+        return Endpoint(host=host, port=port, db=target.db, username=target.username,
+                        password=target.password)
+
+    async def _ask(self, sentinel: redis.asyncio.Redis) -> tuple[tuple[str, int], bool] | None:
+        try:
+            reply = await asyncio.wait_for(sentinel.sentinel_masters(), self._timeout_s)
+            masters = cast(dict[str, Any], reply)
+        except (redis.RedisError, TimeoutError):
+            return None
+        state = masters.get(self._target.service_name)
+        if not state or not state["is_master"] or state["is_sdown"] or state["is_odown"]:
+            return None
+        busy = "failover_in_progress" in str(state["flags"])
+        return (text(state["ip"]), int(state["port"])), busy
+
+
+class PrimaryUnsettled(ConnectionError):
+    """The sentinels are moving the primary (or disagree where it is): try again shortly."""
 
 
 def primary_locator(url: str, *, timeout_s: float = DEFAULT_SOCKET_TIMEOUT_S) -> PrimaryLocator:
@@ -290,19 +325,17 @@ class PrimaryWatch:
     def add_pool(self, pool: redis.ConnectionPool) -> None:
         with self._lock:
             self._pools.add(pool)
-        self._start()
 
     def add_listener(self, listener: Callable[[str], None]) -> None:
         """*listener(address)* runs on the watch's thread after the pools were disconnected;
         if it raises RedisError it runs again at the next poll."""
         with self._lock:
             self._listeners.append(listener)
-        self._start()
 
     def stop(self) -> None:
         self._stopped.set()
 
-    def _start(self) -> None:
+    def start(self) -> None:
         with self._lock:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="primary-watch",
@@ -354,6 +387,7 @@ def primary_watch(url: str) -> PrimaryWatch | None:
     with _watches_lock:
         if key not in _watches:
             _watches[key] = PrimaryWatch(parse_sentinel_url(url))
+            _watches[key].start()
         return _watches[key]
 
 

@@ -30,7 +30,7 @@ from tests.sse_client import SseReader
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
-DELIVERIES = 600
+DELIVERIES = 800  # 20 s: the old primary rejoins as a replica ~10 s after the failover
 RATE_PER_S = 40.0
 SENDERS = 16  # connections
 FAILOVER_AFTER = 150  # deliveries answered 2xx before the failover
