@@ -83,6 +83,7 @@ class _Protocol(asyncio.Protocol):
         self._flush_scheduled = False
         self.address = ""
         self.replicas = 0  # replicas a WAIT must hear from (0: no WAIT)
+        self.reported = 0  # replicas the server itself reported (fewer: kept from a shortfall)
         self.recount_at = 0.0
         self._wait: asyncio.Future[Any] | None = None  # the next batch's WAIT, not sent yet
         self._wait_ms = 0
@@ -248,9 +249,17 @@ class ScriptConnection:
             if self._protocol is protocol:
                 log.warning("redis.replicas_behind", address=protocol.address, expected=expected,
                             acked=int(acked))
-            self._shortfall = _Shortfall(protocol.address, loop.time(), expected)
+            if expected <= protocol.reported:  # not the grace's own doubt: it would never end
+                self._remember_shortfall(protocol.address, expected, loop.time())
             self._drop(protocol)
             raise ReplicasBehind(f"{acked} of {expected} replicas confirmed the write")
+
+    def _remember_shortfall(self, address: str, expected: int, now: float) -> None:
+        """The grace runs from the first shortfall on an address, not the latest."""
+        previous = self._shortfall
+        if previous is None or previous.address != address or \
+                now - previous.at >= self._acks.grace_s:
+            self._shortfall = _Shortfall(address, now, expected)
 
     def _recount(self, protocol: _Protocol, now: float) -> None:
         """Ask the primary in the background whether replicas joined (never lowers the count)."""
@@ -284,7 +293,8 @@ class ScriptConnection:
             protocol.close()
             raise ConnectionError(f"redis at {endpoint.address} is not a primary")
         protocol.address = endpoint.address
-        protocol.replicas = self._expected_replicas(endpoint.address, len(role[2]))
+        protocol.reported = len(role[2])
+        protocol.replicas = self._expected_replicas(endpoint.address, protocol.reported)
         protocol.recount_at = asyncio.get_running_loop().time() + RECOUNT_INTERVAL_S
         log.info("redis.primary_connected", address=endpoint.address, replicas=len(role[2]),
                  waits_for=protocol.replicas)
@@ -322,7 +332,7 @@ def _count_if_acked(protocol: _Protocol, listed: int, acked: asyncio.Future[Any]
         return
     if isinstance(acked.result(), int) and acked.result() >= listed > protocol.replicas:
         log.info("redis.replicas_joined", address=protocol.address, replicas=listed)
-        protocol.replicas = listed
+        protocol.replicas = protocol.reported = listed
 
 
 async def _dial(endpoint: Endpoint) -> _Protocol:

@@ -19,12 +19,14 @@ from hookstream.embedded import free_port
 
 SERVICE = "hookstream"
 READY_TIMEOUT_S = 60.0
+NO_SYNC_DELAY = {"repl-diskless-sync-delay": "0"}  # a replica syncs at once, not after 5 s
 
 
 class SentinelCluster:
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.primary = ValkeyServer(port=free_port(), data_dir=root / "primary", persist=True)
+        self.primary = ValkeyServer(port=free_port(), data_dir=root / "primary", persist=True,
+                                    config=NO_SYNC_DELAY)
         self._replica_dir = root / "replica"
         self.replica: ValkeyServer | None = None
         self.sentinel_ports = [free_port() for _ in range(3)]
@@ -42,7 +44,8 @@ class SentinelCluster:
     def start(self) -> SentinelCluster:
         self.primary.start()
         self.replica = ValkeyServer(port=free_port(), data_dir=self._replica_dir, persist=True,
-                                    config={"replicaof": f"127.0.0.1 {self.primary.port}"})
+                                    config={**NO_SYNC_DELAY,
+                                            "replicaof": f"127.0.0.1 {self.primary.port}"})
         self.replica.start()
         for port in self.sentinel_ports:
             self._sentinels.append(self._start_sentinel(port))
