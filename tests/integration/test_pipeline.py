@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-import redis
 from standardwebhooks.webhooks import Webhook
 
+from common.redis import connect
 from tests.integration.conftest import STREAM_KEY
 from tests.sse_client import SseReader
 
@@ -62,7 +62,7 @@ def test_bad_deliveries_get_4xx_and_produce_no_event(system, demo_secret, tmp_pa
         assert response.status_code == expected[name], (name, response.text)
         assert response.json()["error"]["code"]
     time.sleep(1.5)
-    assert redis.Redis.from_url(system.redis_url).xlen(STREAM_KEY) == 0
+    assert connect(system.redis_url).xlen(STREAM_KEY) == 0
     assert_structured_and_secret_free((tmp_path / "ingress.log").read_text(), demo_secret,
                                       "Booting worker")
     assert_structured_and_secret_free((tmp_path / "worker.log").read_text(), demo_secret,
