@@ -157,7 +157,7 @@ class _Protocol(asyncio.Protocol):
 class ReplicaAcks:
     """How calls wait for the primary's replicas (see the module docstring); 0 ms: never."""
 
-    timeout_ms: int = 100
+    timeout_ms: int = 500
     grace_s: float = 3.0
 
 

@@ -31,7 +31,7 @@ from pydantic import (
 )
 
 from common.errors import ConfigError, InvalidTopic
-from common.redis import validate_url
+from common.redisurls import validate_url
 from common.topics import validate_pattern
 
 ENV_PREFIX = "HOOKSTREAM_"
@@ -105,7 +105,7 @@ class IngressSettings(_Section):
     retry_after_s: int = Field(default=5, ge=1)
     dedupe_window_s: int = Field(default=86_400, ge=1, le=30 * 86_400)
     rate_limit_per_s: int | None = Field(default=None, ge=1, le=1_000_000)
-    replica_ack_timeout_ms: int = Field(default=100, ge=0, le=10_000)
+    replica_ack_timeout_ms: int = Field(default=500, ge=0, le=10_000)
     replica_grace_s: float = Field(default=3.0, ge=0, le=60)
 
 

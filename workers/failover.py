@@ -6,7 +6,7 @@ writable (and this worker's connections on it) until the sentinels demote it,
 acknowledgement set on the new primary too, but the ack (and the event
 published) after the promotion are lost with the old primary; the worker is
 alive, so the janitor would never requeue it. So when the sentinels name a new
-primary (the process's `common.redis.primary_watch` has then moved every client
+primary (the process's `common.sentinel.primary_watch` has then moved every client
 there), each worker process puts every message of its acknowledgement sets back
 on its queue. One still running here is
 then run twice; the event log's dedupe publishes it once.
@@ -20,7 +20,8 @@ import structlog
 from dramatiq import Middleware
 from dramatiq.broker import Broker
 
-from common.redis import primary_watch, text
+from common.redis import text
+from common.sentinel import primary_watch
 from workers import keys
 from workers.wakeup import WakeupBroker
 

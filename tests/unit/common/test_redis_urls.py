@@ -6,18 +6,9 @@ import redis.asyncio.sentinel
 import redis.sentinel
 
 from common.errors import ConfigError
-from common.redis import (
-    Endpoint,
-    FixedPrimary,
-    SentinelPrimary,
-    SentinelTarget,
-    connect,
-    connect_async,
-    parse_sentinel_url,
-    primary_locator,
-    primary_watch,
-    validate_url,
-)
+from common.redis import FixedPrimary, connect, connect_async, primary_locator
+from common.redisurls import Endpoint, SentinelTarget, parse_sentinel_url, validate_url
+from common.sentinel import SentinelPrimary, primary_watch
 from common.settings import load_settings
 
 pytestmark = pytest.mark.anyio
