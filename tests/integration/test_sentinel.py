@@ -6,12 +6,15 @@ retries anything not answered 2xx (honouring Retry-After), like a real sender;
 a third of the way in, ``SENTINEL FAILOVER`` promotes the replica. The promise:
 every delivery answered 2xx reaches the event log of the surviving primary
 exactly once, and the ingress takes writes again within 5 s of the failover.
+The CLI works on the same URL afterwards.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -117,6 +120,10 @@ def test_a_failover_mid_burst_loses_and_doubles_no_accepted_delivery(
             assert not doubled, f"published more than once: {doubled}"
             streamed = _streamed_ids(reader)
             assert {f"demo.{i}" for i in ids} <= streamed, "the streamer missed events"
+            cli = subprocess.run([sys.executable, "-m", "hookstream.cli", "dlq", "list"],
+                                 env=system.env, capture_output=True, text=True, timeout=60)
+            assert cli.returncode == 0, cli.stderr
+            assert "no dead letters" in cli.stdout
         finally:
             reader.close()
 
