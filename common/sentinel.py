@@ -25,6 +25,8 @@ import redis.sentinel
 
 from common.redisurls import Endpoint, SentinelTarget, is_sentinel_url, parse_sentinel_url
 
+ANSWER_TIMEOUT_S = 0.5  # a sentinel slower than this is left out of a reconnect
+
 
 def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
@@ -34,19 +36,21 @@ class SentinelPrimary:
     """The primary every sentinel names, once no failover is in progress.
 
     All sentinels are asked (one ``SENTINEL MASTERS`` each, concurrently; those
-    that do not answer in *timeout_s* are left out). During a failover the old
-    primary stays writable while it already lost its replica to the promotion,
-    and only the sentinel leading the failover knows: so a failover in progress,
-    or sentinels naming different primaries, is `PrimaryUnsettled` (the caller
-    answers 503 and the sender retries) rather than an address.
+    that do not answer within half of *timeout_s*, at most `ANSWER_TIMEOUT_S`,
+    are left out, so an unreachable sentinel does not stall every reconnect).
+    During a failover the old primary stays writable while it already lost its
+    replica to the promotion, and only the sentinel leading the failover knows:
+    so a failover in progress, or sentinels naming different primaries, is
+    `PrimaryUnsettled` (the caller answers 503 and the sender retries) rather
+    than an address.
     """
 
     def __init__(self, target: SentinelTarget, *, timeout_s: float) -> None:
         self._target = target
-        self._timeout_s = timeout_s
+        self._timeout_s = min(timeout_s / 2, ANSWER_TIMEOUT_S)
         self._sentinels = [
-            redis.asyncio.Redis(host=host, port=port, socket_timeout=timeout_s,
-                                socket_connect_timeout=timeout_s)
+            redis.asyncio.Redis(host=host, port=port, socket_timeout=self._timeout_s,
+                                socket_connect_timeout=self._timeout_s)
             for host, port in random.sample(list(target.sentinels), len(target.sentinels))]
 
     async def locate(self) -> Endpoint:
