@@ -25,6 +25,7 @@ from api.requestlog import RequestLog
 from api.resources.health import Health, Ready
 from api.resources.publish import Publish
 from api.resources.webhooks import Webhooks
+from api.resp import ReplicaAcks
 from api.routing import Router
 from api.stats import RedisStats, SourceStats
 from api.verifiers import build_verifier
@@ -73,8 +74,10 @@ def get_app() -> Ingress:
     configure_logging(settings, process="ingress")
     url, timeout_s = settings.require_redis_url(), settings.ingress.enqueue_timeout_s
     client = connect_async(url, socket_timeout_s=timeout_s)
+    acks = ReplicaAcks(timeout_ms=settings.ingress.replica_ack_timeout_ms,
+                       grace_s=settings.ingress.replica_grace_s)
     intake = RedisIntake(url, namespace=settings.workers.namespace,
-                         queue=settings.workers.queue, timeout_s=timeout_s)
+                         queue=settings.workers.queue, timeout_s=timeout_s, replica_acks=acks)
     publisher = EventLog(connect(url, socket_timeout_s=timeout_s), settings.events)
     waiting = queue_key(settings.workers.namespace, settings.workers.queue)
 

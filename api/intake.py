@@ -20,9 +20,10 @@ from typing import Any
 
 from api.jobs import encode_delivery
 from api.queue import Admission, Delivery, Outcome, Policy, QueueUnavailable
-from api.resp import Arg, RedisReplyError, ScriptConnection
+from api.resp import Arg, RedisReplyError, ReplicaAcks, ScriptConnection
 from common.keys import messages_key, queue_key, rate_key, seen_key, stats_key, wake_key
 from common.queueing import ENQUEUE_JOB_LUA, WAKE_MAX_TOKENS
+from common.redis import primary_locator
 
 ADMIT_LUA = ENQUEUE_JOB_LUA + """
 local seen_k, msgs_k, queue_k, wake_k, stats_k, rate_k = unpack(KEYS)
@@ -55,8 +56,10 @@ return {'accepted', 0}
 class RedisIntake:
     """The real `DeliveryQueue`: dramatiq's Redis queue ``<namespace>:<queue>``."""
 
-    def __init__(self, url: str, *, namespace: str, queue: str, timeout_s: float) -> None:
-        self._script = ScriptConnection(url, ADMIT_LUA)
+    def __init__(self, url: str, *, namespace: str, queue: str, timeout_s: float,
+                 replica_acks: ReplicaAcks | None = None) -> None:
+        self._script = ScriptConnection(primary_locator(url, timeout_s=timeout_s), ADMIT_LUA,
+                                        replica_acks=replica_acks)
         self._namespace = namespace
         self._queue = queue
         self._queue_keys = [messages_key(namespace, queue), queue_key(namespace, queue),

@@ -31,6 +31,7 @@ from pydantic import (
 )
 
 from common.errors import ConfigError, InvalidTopic
+from common.redisurls import validate_url
 from common.topics import validate_pattern
 
 ENV_PREFIX = "HOOKSTREAM_"
@@ -104,6 +105,8 @@ class IngressSettings(_Section):
     retry_after_s: int = Field(default=5, ge=1)
     dedupe_window_s: int = Field(default=86_400, ge=1, le=30 * 86_400)
     rate_limit_per_s: int | None = Field(default=None, ge=1, le=1_000_000)
+    replica_ack_timeout_ms: int = Field(default=500, ge=0, le=10_000)
+    replica_grace_s: float = Field(default=3.0, ge=0, le=60)
 
 
 class StreamerSettings(_Section):
@@ -288,6 +291,14 @@ class Settings(_Section):
     sources: dict[str, SourceSettings] = Field(default_factory=dict)
     airtable: AirtableSettings = Field(default_factory=AirtableSettings)
     watches: dict[str, WatchSettings] = Field(default_factory=dict)
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url_is_usable(cls, url: str | None) -> str | None:
+        try:
+            return url and validate_url(url)
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
 
     @field_validator("sources")
     @classmethod

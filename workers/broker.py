@@ -16,6 +16,7 @@ from common.settings import load_settings
 from workers.brokers.redis import build_broker
 from workers.context import ProcessContext, WorkerContext
 from workers.deadletters import DeadLetterReasons
+from workers.failover import FailoverRecovery
 
 settings = load_settings()
 configure_logging(settings, process="worker")
@@ -23,6 +24,7 @@ broker = build_broker(settings)
 # dramatiq runs after-hooks last-added first: before Retries = after it has failed the message.
 broker.add_middleware(DeadLetterReasons(), before=Retries)
 broker.add_middleware(ProcessContext(lambda: WorkerContext.connect(settings)))
+broker.add_middleware(FailoverRecovery(settings.require_redis_url()))
 dramatiq.set_broker(broker)
 
 
