@@ -28,14 +28,15 @@ from api.resources.health import Health, Ready
 from api.resources.publish import Publish
 from api.resources.sql import SqlDemo, SqlSnapshot
 from api.resources.webhooks import Webhooks
+from api.resp import ReplicaAcks
 from api.routing import Router
 from api.stats import RedisStats, SourceStats
 from api.telemetry import IngressFigures, ReportingLifespan
 from api.verifiers import build_verifier
 from api.verifiers.airtable import StoredSecrets
+from common.keys import queue_key
 from common.logs import configure_logging
 from common.publishing import EventLog, EventPublisher
-from common.queueing import queue_key
 from common.redis import connect, connect_async
 from common.settings import Settings, SourceSettings, load_settings
 from common.telemetry import AsyncReporter, Telemetry
@@ -95,8 +96,10 @@ def get_app() -> Ingress:
     configure_logging(settings, process="ingress")
     url, timeout_s = settings.require_redis_url(), settings.ingress.enqueue_timeout_s
     client = connect_async(url, socket_timeout_s=timeout_s)
+    acks = ReplicaAcks(timeout_ms=settings.ingress.replica_ack_timeout_ms,
+                       grace_s=settings.ingress.replica_grace_s)
     intake = RedisIntake(url, namespace=settings.workers.namespace,
-                         queue=settings.workers.queue, timeout_s=timeout_s)
+                         queue=settings.workers.queue, timeout_s=timeout_s, replica_acks=acks)
     sync_client = connect(url, socket_timeout_s=timeout_s)
     publisher = EventLog(sync_client, settings.events)
     snapshots = RedisSnapshots(sync_client, settings.watches, namespace=settings.workers.namespace,
@@ -108,7 +111,7 @@ def get_app() -> Ingress:
 
     airtable_secrets = WebhookSecrets(WebhookStore(connect(url, socket_timeout_s=timeout_s),
                                                   namespace=settings.workers.namespace))
-    stats = RedisStats(client, timeout_s=timeout_s)
+    stats = RedisStats(client, namespace=settings.workers.namespace, timeout_s=timeout_s)
     ingress = create_app(settings, queue=intake, stats=stats, publisher=publisher,
                          ping=client.ping, backlog=backlog, snapshots=snapshots,
                          airtable_secrets=airtable_secrets,

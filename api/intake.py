@@ -18,17 +18,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.jobs import encode_job
-from api.keys import rate_key, seen_key, stats_key
+from api.jobs import encode_delivery
 from api.queue import Admission, Delivery, Outcome, Policy, QueueUnavailable
-from api.resp import Arg, RedisReplyError, ScriptConnection
-from common.queueing import (
-    ENQUEUE_JOB_LUA,
-    WAKE_MAX_TOKENS,
-    messages_key,
-    queue_key,
-    wake_key,
-)
+from api.resp import Arg, RedisReplyError, ReplicaAcks, ScriptConnection
+from common.keys import messages_key, queue_key, rate_key, seen_key, stats_key, wake_key
+from common.queueing import ENQUEUE_JOB_LUA, WAKE_MAX_TOKENS
+from common.redis import primary_locator
 
 ADMIT_LUA = ENQUEUE_JOB_LUA + """
 local seen_k, msgs_k, queue_k, wake_k, stats_k, rate_k = unpack(KEYS)
@@ -61,17 +56,21 @@ return {'accepted', 0}
 class RedisIntake:
     """The real `DeliveryQueue`: dramatiq's Redis queue ``<namespace>:<queue>``."""
 
-    def __init__(self, url: str, *, namespace: str, queue: str, timeout_s: float) -> None:
-        self._script = ScriptConnection(url, ADMIT_LUA)
+    def __init__(self, url: str, *, namespace: str, queue: str, timeout_s: float,
+                 replica_acks: ReplicaAcks | None = None) -> None:
+        self._script = ScriptConnection(primary_locator(url, timeout_s=timeout_s), ADMIT_LUA,
+                                        replica_acks=replica_acks)
+        self._namespace = namespace
         self._queue = queue
         self._queue_keys = [messages_key(namespace, queue), queue_key(namespace, queue),
                             wake_key(namespace, queue)]
         self._timeout_s = timeout_s
 
     async def admit(self, delivery: Delivery, policy: Policy) -> Admission:
-        job = encode_job(self._queue, delivery)
-        keys: list[Arg] = [seen_key(delivery.source, delivery.delivery_id), *self._queue_keys,
-                stats_key(delivery.source), rate_key(delivery.source)]
+        job = encode_delivery(self._queue, delivery)
+        ns, source = self._namespace, delivery.source
+        keys: list[Arg] = [seen_key(ns, source, delivery.delivery_id), *self._queue_keys,
+                           stats_key(ns, source), rate_key(ns, source)]
         args: list[Arg] = [policy.dedupe_window_s, job.redis_message_id, job.data,
                 policy.rate_limit_per_s or 0, WAKE_MAX_TOKENS]
         reply = await self._call(keys, args)

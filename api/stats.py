@@ -18,7 +18,7 @@ import redis.asyncio
 import structlog
 from redis.exceptions import RedisError
 
-from api.keys import stats_key
+from common.keys import stats_key
 from common.redis import text
 
 log = structlog.get_logger(__name__)
@@ -31,22 +31,25 @@ class SourceStats(Protocol):
 
 
 class RedisStats:
-    def __init__(self, client: redis.asyncio.Redis, *, timeout_s: float) -> None:
+    def __init__(self, client: redis.asyncio.Redis, *, namespace: str, timeout_s: float) -> None:
         self._client = client
+        self._namespace = namespace
         self._timeout_s = timeout_s
 
     async def count(self, source: str, outcome: str) -> None:
         """Count one received delivery that ended in *outcome*, without raising."""
         pipe = self._client.pipeline(transaction=False)
-        pipe.hincrby(stats_key(source), "received", 1)
-        pipe.hincrby(stats_key(source), outcome, 1)
+        key = stats_key(self._namespace, source)
+        pipe.hincrby(key, "received", 1)
+        pipe.hincrby(key, outcome, 1)
         try:
             await asyncio.wait_for(pipe.execute(), self._timeout_s)
         except (RedisError, OSError, TimeoutError) as exc:
             log.warning("stats.count_failed", error=type(exc).__name__)
 
     async def read(self, source: str) -> dict[str, int]:
-        raw = await asyncio.wait_for(self._client.hgetall(stats_key(source)), self._timeout_s)
+        key = stats_key(self._namespace, source)
+        raw = await asyncio.wait_for(self._client.hgetall(key), self._timeout_s)
         return {text(name): int(value) for name, value in raw.items()}
 
 

@@ -32,7 +32,8 @@ import uvloop
 
 from api.verifiers.standard import new_secret, sign
 from bench.loadgen import run_open_loop
-from common.queueing import messages_key
+from common.keys import messages_key
+from common.redis import connect
 from hookstream import processes
 from hookstream.embedded import EmbeddedRedis, free_port
 from hookstream.supervisor import Supervisor, wait_http_ok
@@ -182,7 +183,7 @@ def run_all(work: Path, store: EmbeddedRedis) -> None:
     config.write_text(config_text(secret))
     env = {key: value for key, value in os.environ.items() if not key.startswith("HOOKSTREAM_")}
     env.update(HOOKSTREAM_CONFIG=str(config), HOOKSTREAM_REDIS_URL=store.url)
-    client = redis.Redis.from_url(store.url)
+    client = connect(store.url, health_check_interval_s=0)
     port = free_port()
     ours = processes.ingress(port, workers=int(os.environ.get("BENCH_WORKERS", "2")))
     if os.environ.get("BENCH_WORKER_CLASS"):  # try another ASGI worker class

@@ -17,6 +17,7 @@ import redis.asyncio
 import uvloop
 
 from bench.fdlimit import raise_fd_limit
+from common.redis import connect_async
 
 HEADERS = (b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
            b"cache-control: no-cache\r\nconnection: keep-alive\r\n\r\nretry: 3000\n\n")
@@ -43,7 +44,7 @@ def frame(position: bytes, fields: dict[bytes, bytes]) -> bytes:
 
 
 async def follow(url: str, key: str) -> None:
-    client = redis.asyncio.Redis.from_url(url, socket_timeout=None)
+    client = connect_async(url)
     newest = await client.xrevrange(key, count=1)
     last = newest[0][0] if newest else b"0-0"
     while True:

@@ -3,7 +3,7 @@
     flock /tmp/hookstream-bench.lock .venv/bin/python -m bench.sql [--quick] [--only latency,...]
 
 Starts an embedded Valkey, a fresh PostgreSQL database (dropped at the end),
-the streamer and the readers' process (``python -m workers.sql``), then reports:
+the streamer and the readers (in a scheduler process), then reports:
 
 - push latency, commit to SSE client: each UPDATE stamps ``t`` (time_ns just
   before COMMIT) into the row; `bench.sse_load` clients receive ``row.changed``
@@ -118,7 +118,7 @@ class Stack:
         self.env, self.workdir = env, workdir
         self.children = [self.start("streamer",
                                     [*processes.streamer(self.port), "--backlog", "4096"])]
-        self.readers = self.start("readers", processes.sql_readers())
+        self.readers = self.start("readers", processes.scheduler())
         wait_http_ok(f"http://127.0.0.1:{self.port}/readyz")
         self.client = redis.Redis.from_url(self.store.url)
 
@@ -131,7 +131,7 @@ class Stack:
         self.readers.wait(timeout=15)
 
     def start_readers(self) -> None:
-        self.readers = self.start("readers", processes.sql_readers())
+        self.readers = self.start("readers", processes.scheduler())
 
     def wait_seeded(self) -> None:
         deadline = time.monotonic() + 60

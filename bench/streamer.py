@@ -27,11 +27,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import redis
-
 from bench.fdlimit import raise_fd_limit
 from common.events import Event
 from common.publishing import EventLog
+from common.redis import connect
 from common.settings import EventLogSettings
 from hookstream import processes
 from hookstream.embedded import EmbeddedRedis, free_port
@@ -186,9 +185,9 @@ def sustained(log: EventLog, load: Load, server: Server, count: int) -> dict[str
 
 
 def run_one(name: str, count: int, redis_url: str, workdir: Path) -> dict[str, Any]:
-    redis.Redis.from_url(redis_url).flushall()
+    connect(redis_url, health_check_interval_s=0).flushall()
     server = start_server(name, redis_url, workdir)
-    log = EventLog(redis.Redis.from_url(redis_url), EventLogSettings())
+    log = EventLog(connect(redis_url, health_check_interval_s=0), EventLogSettings())
     try:
         time.sleep(0.5)
         rss_before = server.rss_kb()

@@ -14,12 +14,14 @@ from typing import Any
 import dramatiq
 import redis
 
+from common.redis import connect
+
 HOLD_S = 60
 
 
 @cache
 def client() -> redis.Redis:
-    return redis.Redis.from_url(os.environ["BENCH_REDIS_URL"])
+    return connect(os.environ["BENCH_REDIS_URL"], health_check_interval_s=0)
 
 
 def declare(broker: Any, *, periodic: bool) -> dict[str, Any]:

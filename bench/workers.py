@@ -36,11 +36,12 @@ import redis
 from dramatiq.brokers.redis import RedisBroker
 
 from bench.worker_actors import declare
+from common.redis import connect
 from common.settings import load_settings
 from hookstream import processes
 from hookstream.embedded import EmbeddedRedis
 from hookstream.supervisor import Supervisor
-from workers.wakeup import build_broker
+from workers.brokers.redis import build_broker
 
 PROCESSES, THREADS = 2, 8
 IDLE_MESSAGES, IDLE_GAP_S = 30, (0.2, 0.8)
@@ -64,7 +65,7 @@ class Side:
     client: redis.Redis = field(init=False)
 
     def __post_init__(self) -> None:
-        self.client = redis.Redis.from_url(self.server.url)
+        self.client = connect(self.server.url, health_check_interval_s=0)
 
     def start(self, *, restart: bool = False, with_extra: bool = True) -> None:
         self.client.delete("hookstream:__heartbeats__")
@@ -152,7 +153,7 @@ def paced_pickup(side: Side) -> list[float]:
 def monitor_counts(url: str, seconds: float) -> tuple[int, int, float]:
     """(client round trips, all commands incl. inside scripts, seconds watched) via MONITOR."""
     trips = commands = 0
-    client = redis.Redis.from_url(url, socket_timeout=seconds)
+    client = connect(url, socket_timeout_s=seconds, health_check_interval_s=0)
     started = time.monotonic()
     with client.monitor() as monitor:
         while time.monotonic() - started < seconds:

@@ -16,6 +16,7 @@ import redis
 
 from common.errors import EventLogUnavailable
 from common.events import Event
+from common.keys import event_seen_key
 from common.redis import text
 from common.settings import EventLogSettings
 
@@ -62,7 +63,7 @@ class EventLog:
         return self._settings.stream_key
 
     def seen_key(self, event_id: str) -> str:
-        return f"{self._settings.stream_key}:seen:{event_id}"
+        return event_seen_key(self._settings.stream_key, event_id)
 
     def publish(self, event: Event) -> Published:
         try:

@@ -1,10 +1,11 @@
-"""Key names of the dramatiq Redis queues, shared by every writer and reader.
+"""How a job enters a dramatiq Redis queue, for every writer (ingress, broker, `common.jobs`).
 
 dramatiq's RedisBroker stores a queue as a list of message ids
 (``<ns>:<queue>``) and a hash of id -> encoded message (``<ns>:<queue>.msgs``).
 hookstream adds a wake-up list (``<ns>:<queue>.wake``): every enqueue, by the
 broker or by the ingress's own atomic enqueue script, RPUSHes a token to it and
 trims it to `WAKE_MAX_TOKENS`; idle consumers block on it instead of polling.
+The key names are built in `common.keys`.
 """
 
 from __future__ import annotations
@@ -22,14 +23,9 @@ local function enqueue_job(queue_k, msgs_k, wake_k, message_id, data, wake_max)
 end
 """
 
-
-def queue_key(namespace: str, queue: str) -> str:
-    return f"{namespace}:{queue}"
-
-
-def messages_key(namespace: str, queue: str) -> str:
-    return f"{namespace}:{queue}.msgs"
-
-
-def wake_key(namespace: str, queue: str) -> str:
-    return f"{namespace}:{queue}.wake"
+# KEYS: queue, messages, wake.  ARGV: redis message id, encoded message, max tokens.
+# The enqueue of the broker and of `common.jobs.JobSender`.
+ENQUEUE_LUA = ENQUEUE_JOB_LUA + """
+enqueue_job(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], tonumber(ARGV[3]))
+return 1
+"""

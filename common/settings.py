@@ -32,6 +32,7 @@ from pydantic import (
 )
 
 from common.errors import ConfigError, InvalidTopic
+from common.redisurls import validate_url
 from common.topics import validate_pattern
 
 ENV_PREFIX = "HOOKSTREAM_"
@@ -114,6 +115,8 @@ class IngressSettings(_Section):
     retry_after_s: int = Field(default=5, ge=1)
     dedupe_window_s: int = Field(default=86_400, ge=1, le=30 * 86_400)
     rate_limit_per_s: int | None = Field(default=None, ge=1, le=1_000_000)
+    replica_ack_timeout_ms: int = Field(default=500, ge=0, le=10_000)
+    replica_grace_s: float = Field(default=3.0, ge=0, le=60)
 
 
 class StreamerSettings(_Section):
@@ -186,6 +189,9 @@ class ScheduleSettings(_Section):
 
     janitor: float = Field(default=1.0, gt=0, le=60)
     trim_event_log: float = Field(default=300.0, gt=0)
+    # Airtable expires a webhook 7 days after its last refresh; pings may be lost.
+    refresh_airtable_webhooks: float = Field(default=86_400.0, gt=0, le=6 * 86_400)
+    poll_airtable_webhooks: float = Field(default=60.0, gt=0)
 
 
 class WorkerSettings(_Section):
@@ -244,7 +250,6 @@ class AirtableSettings(_Section):
     token_rate_per_s: float = Field(default=50.0, gt=0, le=10_000)
     pause_after_429_s: float = Field(default=30.0, ge=0, le=3_600)
     request_timeout_s: float = Field(default=30.0, gt=0, le=300)
-    webhook_refresh_s: float = Field(default=86_400.0, gt=0, le=6 * 86_400)
 
     def ttl_for(self, table: str) -> int:
         return self.table_ttl_s.get(table, self.cache_ttl_s)
@@ -321,6 +326,14 @@ class Settings(_Section):
     airtable: AirtableSettings = Field(default_factory=AirtableSettings)
     watches: dict[str, WatchSettings] = Field(default_factory=dict)
     dashboard: DashboardSettings = Field(default_factory=DashboardSettings)
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url_is_usable(cls, url: str | None) -> str | None:
+        try:
+            return url and validate_url(url)
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
 
     @field_validator("sources")
     @classmethod

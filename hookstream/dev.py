@@ -45,9 +45,9 @@ def run_dev(environ: Mapping[str, str], *, state_dir: Path, ports: processes.Por
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     try:
+        _prepare_sql_demo(settings)
         for name, argv in processes.all_processes(ports).items():
             supervisor.start(name, argv)
-        _start_sql_readers(supervisor, settings)
         ingress_url = f"http://127.0.0.1:{ports.ingress}"
         streamer_url = f"http://127.0.0.1:{ports.streamer}"
         with console(stderr=True).status("starting ingress, worker, scheduler, streamer…"):
@@ -69,13 +69,10 @@ def run_dev(environ: Mapping[str, str], *, state_dir: Path, ports: processes.Por
     return 0
 
 
-def _start_sql_readers(supervisor: Supervisor, settings: Settings) -> None:
-    """The SQL watches' readers (and the trips demo's database when configured)."""
-    if not settings.watches:
-        return
+def _prepare_sql_demo(settings: Settings) -> None:
+    """The trips demo's database (its readers run in the scheduler)."""
     if sql_demo.WATCH in settings.watches:
         sql_demo.prepare(settings.watches[sql_demo.WATCH])
-    supervisor.start("sql-readers", processes.sql_readers())
 
 
 def _print_sql_demo(env: dict[str, str], ingress_url: str, streamer_url: str) -> None:

@@ -27,16 +27,10 @@ def ingress(port: int, *, host: str = "127.0.0.1", workers: int = 2,
 
 
 def worker(*, processes: int = 1, threads: int = 4,
-           modules: tuple[str, ...] = ("workers.actors", "workers.sql", "workers.airtable",
-                                       "workers.airtable_writes")) -> list[str]:
+           modules: tuple[str, ...] = ("workers.actors",)) -> list[str]:
     """Supervised dramatiq processes (`hookstream worker`): a dead one is restarted alone."""
     return [sys.executable, "-m", "hookstream", "worker", "--processes", str(processes),
             "--threads", str(threads), *modules]
-
-
-def sql_readers() -> list[str]:
-    """One reader per SQL watch (leased in Redis), until the scheduler runs them itself."""
-    return [sys.executable, "-m", "workers.sql"]
 
 
 def scheduler() -> list[str]:

@@ -4,7 +4,7 @@
 The ``dramatiq`` command stops every worker process when one dies; here each
 worker process has its own ``dramatiq`` parent under a `Supervisor`, so a dead
 one (SIGKILL, OOM) is restarted alone while the others keep working. The
-messages it held come back through the janitor (`workers.janitor`). SIGTERM or
+messages it held come back through the janitor (`workers.brokers.redis.janitor`). SIGTERM or
 SIGINT stops them all gracefully. With ``[workers] metrics_port`` set, the
 worker-tier metrics (`workers.metrics`) are served from this process.
 """

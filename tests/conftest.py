@@ -9,6 +9,7 @@ import pytest
 import redis
 
 from api.verifiers.standard import new_secret
+from common.redis import connect
 from common.settings import Settings
 from hookstream.embedded import EmbeddedRedis
 
@@ -22,7 +23,7 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedR
 
 @pytest.fixture
 def redis_url(redis_server: EmbeddedRedis) -> str:
-    client = redis.Redis.from_url(redis_server.url)
+    client = connect(redis_server.url)
     client.flushall()
     client.close()
     return redis_server.url
@@ -30,7 +31,7 @@ def redis_url(redis_server: EmbeddedRedis) -> str:
 
 @pytest.fixture
 def redis_client(redis_url: str) -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(redis_url)
+    client = connect(redis_url)
     yield client
     client.close()
 

@@ -9,35 +9,22 @@ into transient (retried with back-off) and permanent (dead-lettered at once).
 
 from __future__ import annotations
 
-from functools import cache
-
 import dramatiq
-import redis
 import structlog
 
 from common.errors import ConfigError
-from common.publishing import EventLog
-from common.redis import connect
+from workers import airtable_writes, maintenance, sql  # noqa: F401  (their actors: every worker has them)
 from workers import broker as broker_module
-from workers import maintenance
+from workers.airtable import handle_ping
 from workers.deliveries import event_from_delivery
 from workers.errors import classified
+from workers.periodic import check_actor_jobs
 from workers.policies import actor_options, check_actor_names
 
 log = structlog.get_logger(__name__)
 settings = broker_module.settings
 broker = broker_module.broker
-
-
-@cache
-def redis_client() -> redis.Redis:
-    """This process's Redis client for actor work, made on first use (after any fork)."""
-    return connect(settings.require_redis_url())
-
-
-@cache
-def event_log() -> EventLog:
-    return EventLog(redis_client(), settings.events)
+context = broker_module.context
 
 
 @dramatiq.actor(queue_name=settings.workers.queue,
@@ -50,12 +37,10 @@ def process_delivery(source: str, event_id: str, body: str, received_at_ms: int)
         if config is None:
             raise ConfigError(f"delivery for unknown source {source!r}")
         if config.kind == "airtable":  # a ping: the change sync publishes the record events
-            from workers.airtable import handle_ping  # (imports this module: no cycle at load)
-
             handle_ping(source, body)
             return
         event = event_from_delivery(source, config, event_id=event_id, body=body)
-        published = event_log().publish(event)
+        published = context().event_log.publish(event)
         log.info("delivery.published", topic=event.topic, position=published.position,
                  duplicate=published.duplicate, received_at_ms=received_at_ms)
     finally:
@@ -67,8 +52,9 @@ def process_delivery(source: str, event_id: str, body: str, received_at_ms: int)
 @classified
 def trim_event_log() -> None:
     """Periodic: keep the event log within its age and length limits when idle."""
-    trimmed = maintenance.trim_event_log(redis_client(), settings.events)
+    trimmed = maintenance.trim_event_log(context().redis, settings.events)
     log.info("event_log.trimmed", entries=trimmed)
 
 
 check_actor_names(settings.workers, broker.actors)
+check_actor_jobs(broker.actors)

@@ -10,18 +10,17 @@ plenty: Airtable expires a webhook after 7 days) and `poll_airtable_webhooks`
 
 from __future__ import annotations
 
-from functools import cache
-
 import dramatiq
 import orjson
 import structlog
 from pyairtable import Api
 
+from domains.airtable.errors import MustWait
+from domains.airtable.services import READ_MAX_WAIT_S, build_budgeted_api
 from domains.airtable.sync import ChangeSync, LeaseBusy
 from domains.airtable.sync_errors import Gone
-from domains.airtable.transport import plain_api_factory
 from domains.airtable.webhooks import Webhooks, poll_webhooks
-from workers.actors import event_log, redis_client, settings
+from workers.broker import context, settings
 from workers.errors import Permanent, RateLimited, classified
 from workers.policies import actor_options
 
@@ -29,19 +28,20 @@ log = structlog.get_logger(__name__)
 MIN_RETRY_S = 0.2
 
 
-@cache
 def airtable_api() -> Api:
-    """This process's pyairtable client (the budgeted client plugs in here)."""
-    return plain_api_factory(settings.airtable)()
+    """This process's pyairtable client, under the request budget every process shares."""
+    return context().service("airtable.api", lambda ctx: build_budgeted_api(
+        ctx.redis, ctx.settings, max_wait_s=READ_MAX_WAIT_S))
 
 
 def change_sync(source: str) -> ChangeSync:
-    return ChangeSync(redis_client(), event_log(), airtable_api,
+    ctx = context()
+    return ChangeSync(ctx.redis, ctx.event_log, airtable_api,
                       namespace=settings.workers.namespace, source=source)
 
 
 def webhooks() -> Webhooks:
-    return Webhooks(redis_client(), airtable_api, namespace=settings.workers.namespace)
+    return Webhooks(context().redis, airtable_api, namespace=settings.workers.namespace)
 
 
 def ping_ids(body: str) -> tuple[str, str]:
@@ -59,6 +59,8 @@ def handle_ping(source: str, body: str) -> None:
     try:
         result = change_sync(source).on_ping(base, webhook)
     except LeaseBusy as exc:
+        raise RateLimited(str(exc), retry_after_s=max(MIN_RETRY_S, exc.retry_after_s)) from exc
+    except MustWait as exc:  # the base is paused (a 429) or Airtable is unreachable
         raise RateLimited(str(exc), retry_after_s=max(MIN_RETRY_S, exc.retry_after_s)) from exc
     except Gone as exc:
         webhooks().report_gone(base, webhook, "payloads answered 404: expired or deleted")

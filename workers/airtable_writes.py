@@ -10,19 +10,17 @@ failures count against the actor's ``max_retries``, and when those are spent
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 import dramatiq
 import structlog
 
-from common.publishing import EventLog
-from common.redis import connect
 from domains.airtable.errors import MustWait
 from domains.airtable.jobs import ACTOR_NAME
 from domains.airtable.services import build_runner
 from domains.airtable.writes import WriteRunner
 from workers import broker as broker_module
+from workers.broker import context
 from workers.errors import RateLimited, classified
 from workers.policies import actor_options, policy_for
 
@@ -32,11 +30,11 @@ SLICE_SHARE = 0.4  # of the actor's time limit, spent on one run before continui
 GAVE_UP_ACTOR_NAME = "airtable_write_gave_up"
 
 
-@cache
 def runner() -> WriteRunner:
-    client = connect(settings.require_redis_url())
+    """This process's write runner, on its `WorkerContext`."""
     slice_s = policy_for(settings.workers, ACTOR_NAME).time_limit_s * SLICE_SHARE
-    return build_runner(client, settings, EventLog(client, settings.events), slice_s=slice_s)
+    return context().service("airtable.writes", lambda ctx: build_runner(
+        ctx.redis, ctx.settings, ctx.event_log, slice_s=slice_s))
 
 
 def retry_when(retries: int, exc: BaseException) -> bool:

@@ -20,8 +20,15 @@ from dramatiq import Middleware
 from dramatiq.broker import Broker, MessageProxy
 from dramatiq.message import Message, generate_unique_id
 
-from common.queueing import WAKE_MAX_TOKENS, messages_key, queue_key, wake_key
-from workers import keys, scripts
+from common.keys import (
+    dead_letter_messages_key,
+    dead_letters_key,
+    messages_key,
+    queue_key,
+    wake_key,
+)
+from common.queueing import WAKE_MAX_TOKENS
+from workers.brokers.redis import REPLAY
 from workers.errors import DeadLetterNotFound
 
 MIN_PREFIX = 6
@@ -53,10 +60,10 @@ class DeadLetters:
         self._client = client
         self._namespace = namespace
         self.queues = list(queues)
-        self._replay = client.register_script(scripts.REPLAY)
+        self._replay = client.register_script(REPLAY)
 
     def count(self, queue: str) -> int:
-        return int(self._client.zcard(keys.dead_letters_key(self._namespace, queue)))
+        return int(self._client.zcard(dead_letters_key(self._namespace, queue)))
 
     def entries(self, *, queue: str | None = None, limit: int = 1_000) -> list[DeadLetter]:
         found: list[DeadLetter] = []
@@ -83,7 +90,7 @@ class DeadLetters:
                                       options={**options, "redis_message_id": new_id})
         ns, queue = self._namespace, letter.queue
         moved = self._replay(
-            keys=[keys.dead_letters_key(ns, queue), keys.dead_letter_messages_key(ns, queue),
+            keys=[dead_letters_key(ns, queue), dead_letter_messages_key(ns, queue),
                   queue_key(ns, queue), messages_key(ns, queue), wake_key(ns, queue)],
             args=[letter.id, new_id, message.encode(), WAKE_MAX_TOKENS])
         return bool(moved)
@@ -91,8 +98,8 @@ class DeadLetters:
     def purge(self, letter: DeadLetter) -> bool:
         ns = self._namespace
         with self._client.pipeline() as pipe:
-            pipe.zrem(keys.dead_letters_key(ns, letter.queue), letter.id)
-            pipe.hdel(keys.dead_letter_messages_key(ns, letter.queue), letter.id)
+            pipe.zrem(dead_letters_key(ns, letter.queue), letter.id)
+            pipe.hdel(dead_letter_messages_key(ns, letter.queue), letter.id)
             removed, _ = pipe.execute()
         return bool(removed)
 
@@ -107,12 +114,12 @@ class DeadLetters:
         ns = self._namespace
         stop = limit - 1 if limit > 0 else -1
         scored = cast(list[tuple[bytes, float]], self._client.zrange(
-            keys.dead_letters_key(ns, queue), 0, stop, withscores=True))
+            dead_letters_key(ns, queue), 0, stop, withscores=True))
         if not scored:
             return []
         ids = [member.decode() for member, _ in scored]
         data = cast(list[bytes | None], self._client.hmget(
-            keys.dead_letter_messages_key(ns, queue), ids))
+            dead_letter_messages_key(ns, queue), ids))
         return [DeadLetter(id=id_, queue=queue, dead_at_ms=int(score), message=Message.decode(raw))
                 for id_, (_, score), raw in zip(ids, scored, data, strict=True)
                 if raw is not None]

@@ -14,7 +14,7 @@ from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from common.queueing import queue_key
+from common.keys import queue_key
 from workers.deadletters import DeadLetters
 
 

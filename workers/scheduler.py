@@ -21,12 +21,16 @@ from collections.abc import Callable, Mapping, Sequence
 import redis
 import structlog
 
+from common.jobs import JobSender
+from common.keys import schedule_key, scheduler_lock_key
 from common.logs import configure_logging
-from common.settings import Settings
-from workers import keys
-from workers.janitor import Janitor
+from common.publishing import EventLog
+from common.redis import connect
+from common.settings import Settings, load_settings
+from workers.brokers.redis import Janitor
 from workers.leases import LOST, Lease
-from workers.periodic import PeriodicJob, periodic_jobs
+from workers.periodic import PeriodicJob, actor_jobs, periodic_jobs
+from workers.telemetry import report_scheduler
 
 log = structlog.get_logger(__name__)
 ERROR_PAUSE_S = 1.0
@@ -107,7 +111,7 @@ class Scheduler:
 
 def new_lease(client: redis.Redis, namespace: str, *, ttl_s: float) -> Lease:
     holder = f"{socket.gethostname()}:{os.getpid()}"
-    return Lease(client, keys.scheduler_lock_key(namespace), holder=holder, ttl_s=ttl_s)
+    return Lease(client, scheduler_lock_key(namespace), holder=holder, ttl_s=ttl_s)
 
 
 def create_scheduler(settings: Settings, *, client: redis.Redis, queues: Sequence[str],
@@ -117,25 +121,51 @@ def create_scheduler(settings: Settings, *, client: redis.Redis, queues: Sequenc
     janitor = Janitor(client, workers, queues)
     jobs = periodic_jobs(workers.schedule, {"janitor": janitor.sweep, **runs})
     lease = new_lease(client, workers.namespace, ttl_s=workers.scheduler_lock_ttl_s)
-    return Scheduler(lease, keys.schedule_key(workers.namespace), jobs,
+    return Scheduler(lease, schedule_key(workers.namespace), jobs,
                      lease_ttl_s=workers.scheduler_lock_ttl_s)
 
 
 def main() -> int:
-    """Composition root of the scheduler process (``hookstream scheduler``)."""
-    from workers import actors  # the global broker, configured from the environment
-    from workers.telemetry import report_scheduler
+    """Composition root of the scheduler process (``hookstream scheduler``).
 
-    settings = actors.settings
+    It sends its actor jobs through `JobSender` on its own client: no broker,
+    no actors imported, the queues from the settings.
+    """
+    settings = load_settings()
     configure_logging(settings, process="scheduler")
-    scheduler = create_scheduler(settings, client=actors.broker.client,
-                                 queues=sorted(actors.broker.get_declared_queues()),
-                                 runs={"trim_event_log": actors.trim_event_log.send})
+    client = connect(settings.require_redis_url())
+    jobs = JobSender(client, namespace=settings.workers.namespace)
+    scheduler = create_scheduler(settings, client=client, queues=settings.workers.queues,
+                                 runs=actor_jobs(settings.workers, jobs))
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     log.info("scheduler.started", jobs=sorted(scheduler.fired))
-    reporter = report_scheduler(settings, actors.broker.client, scheduler)
+    reporter = report_scheduler(settings, client, scheduler)
+    readers = start_sql_readers(settings, client, jobs, stop)
     scheduler.run(stop)
     reporter.stop()
+    if readers is not None:
+        readers.join(timeout=settings.workers.scheduler_lock_ttl_s)
     return 0
+
+
+def start_sql_readers(settings: Settings, client: redis.Redis, jobs: JobSender,
+                      stop: threading.Event) -> threading.Thread | None:
+    """One reader per SQL watch, in threads of this process until *stop* (none without watches).
+
+    Each reader holds its own Redis lease, so every scheduler process may run
+    them: one reads, the others stand by and take over within the lease's ttl.
+    """
+    if not settings.watches:
+        return None
+    from domains.sqlwatch.reader import SqlReaders  # SQLAlchemy only where watches exist
+
+    readers = SqlReaders(settings.watches, client=client,
+                         publisher=EventLog(client, settings.events), jobs=jobs,
+                         namespace=settings.workers.namespace, queue=settings.workers.queue,
+                         events=settings.events)
+    thread = threading.Thread(target=readers.run, args=(stop,), name="sql-readers", daemon=True)
+    thread.start()
+    log.info("scheduler.sql_readers", watches=sorted(settings.watches))
+    return thread

@@ -17,12 +17,11 @@ import redis
 from dramatiq import Middleware, Worker
 from dramatiq.broker import Broker, MessageProxy
 
-from common.queueing import queue_key
+from common.keys import dead_letters_key, queue_key
 from common.redis import connect
 from common.settings import Settings
 from common.telemetry import Figure, Telemetry, ThreadReporter, figure
 from common.telemetry import figures as names
-from workers.keys import dead_letters_key
 
 if TYPE_CHECKING:
     from workers.scheduler import Scheduler

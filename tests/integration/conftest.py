@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,11 +46,18 @@ secrets = ["{secret}"]
 
 @pytest.fixture
 def system(tmp_path: Path, redis_url: str, demo_secret: str):
-    config = tmp_path / "hookstream.toml"
-    config.write_text(config_text(demo_secret))
+    with run_system(tmp_path, redis_url, config_text(demo_secret)) as running:
+        yield running
+
+
+@contextmanager
+def run_system(tmp_path: Path, redis_url: str, config: str) -> Iterator[System]:
+    """Every process type on *redis_url*, ready; their logs printed if the test fails."""
+    config_path = tmp_path / "hookstream.toml"
+    config_path.write_text(config)
     env = {key: value for key, value in os.environ.items()
            if not key.startswith("HOOKSTREAM_")}
-    env.update(HOOKSTREAM_CONFIG=str(config), HOOKSTREAM_REDIS_URL=redis_url)
+    env.update(HOOKSTREAM_CONFIG=str(config_path), HOOKSTREAM_REDIS_URL=redis_url)
     ports = processes.Ports(ingress=free_port(), streamer=free_port())
     supervisor = Supervisor(env, log_dir=str(tmp_path), restart=False)
     for name, argv in processes.all_processes(ports).items():

@@ -15,8 +15,7 @@ from typing import Any
 import orjson
 from dramatiq import Middleware
 
-from workers.actors import redis_client
-from workers.broker import broker
+from workers.broker import broker, context
 
 PAUSE_S = 120
 
@@ -32,7 +31,7 @@ def paused_key(event_id: str) -> str:
 class PauseOnce(Middleware):
     def before_process_message(self, broker: Any, message: Any) -> None:
         if message.actor_name == "process_delivery":
-            redis_client().rpush(runs_key(message.args[1]), os.getpid())
+            context().redis.rpush(runs_key(message.args[1]), os.getpid())
             self._pause(message, "before")
 
     def after_process_message(self, broker: Any, message: Any, *, result: Any = None,
@@ -43,7 +42,7 @@ class PauseOnce(Middleware):
     def _pause(self, message: Any, stage: str) -> None:
         body = orjson.loads(message.args[2])
         event_id = message.args[1]
-        if body.get("pause") == stage and redis_client().set(paused_key(event_id), os.getpid(),
+        if body.get("pause") == stage and context().redis.set(paused_key(event_id), os.getpid(),
                                                               nx=True):
             time.sleep(PAUSE_S)
 

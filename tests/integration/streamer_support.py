@@ -14,10 +14,10 @@ from pathlib import Path
 import httpx
 import jwt
 import pytest
-import redis
 
 from common.events import Event
 from common.publishing import EventLog
+from common.redis import connect
 from common.settings import EventLogSettings
 from hookstream import processes
 from hookstream.embedded import free_port
@@ -76,7 +76,7 @@ def token(topics, *, sub: str = "user-1", ttl_s: float = 600, secret: str = JWT_
 
 
 def publisher(redis_url: str, *, max_len: int = 100_000) -> EventLog:
-    return EventLog(redis.Redis.from_url(redis_url), EventLogSettings(max_len=max_len))
+    return EventLog(connect(redis_url), EventLogSettings(max_len=max_len))
 
 
 def publish(log: EventLog, topic: str, n: int, *, kind: str = "test.event") -> str:

@@ -14,6 +14,7 @@ import redis
 from prometheus_client.parser import text_string_to_metric_families
 
 from api.verifiers.standard import sign
+from common.redis import connect
 from hookstream import processes
 from hookstream.embedded import EmbeddedRedis, free_port
 from hookstream.supervisor import Supervisor, wait_http_ok
@@ -164,7 +165,7 @@ class Sender:
 
 def test_nothing_acknowledged_is_lost_or_doubled_across_a_redis_restart(tmp_path, demo_secret):
     store = EmbeddedRedis(tmp_path / "valkey", durable=True).start()
-    client = redis.Redis.from_url(store.url)
+    client = connect(store.url)
     client.config_set("appendfsync", "always")
     supervisor, url = start_ingress(tmp_path, store.url, demo_secret)
     sender = Sender(url, demo_secret)

@@ -10,6 +10,7 @@ import redis
 from standardwebhooks.webhooks import Webhook
 
 from common.events import Event
+from common.redis import connect
 from tests.integration.conftest import QUEUED_MESSAGES, STREAM_KEY
 from tests.sse_client import SseReader
 from tests.waiting import wait_until
@@ -80,7 +81,7 @@ def witnessed_by(system, secret: str) -> redis.Redis:
     response = httpx.post(f"{system.ingress_url}/webhooks/demo", content=body,
                           headers=official_signed(secret, body, "msg_witness"))
     assert response.status_code == 202, response.text
-    client = redis.Redis.from_url(system.redis_url)
+    client = connect(system.redis_url)
     wait_until(lambda: ("demo.msg_witness" in logged_events(client)
                         and client.hlen(QUEUED_MESSAGES) == 0),
                timeout_s=30, what="the witness delivery to reach the log")

@@ -1,14 +1,13 @@
 """End to end: a SQLite database -> triggers -> readers -> worker diff -> event log -> SSE.
 
 Real gunicorn ingress, dramatiq worker (with workers.sql), scheduler, uvicorn
-streamer and the readers' process (`python -m workers.sql`).
+streamer (whose scheduler runs the SQL readers).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import sys
 import time
 from pathlib import Path
 
@@ -79,7 +78,6 @@ def sql_system(tmp_path: Path, redis_url: str):
     supervisor = Supervisor(env, log_dir=str(tmp_path), restart=False)
     for name, argv in processes.all_processes(ports).items():
         supervisor.start(name, argv)
-    supervisor.start("sqlreaders", [sys.executable, "-m", "workers.sql"])
     try:
         wait_http_ok(f"http://127.0.0.1:{ports.ingress}/readyz")
         wait_http_ok(f"http://127.0.0.1:{ports.streamer}/readyz")

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-import redis
 from standardwebhooks.webhooks import Webhook
 
+from common.redis import connect
 from hookstream import processes
 from hookstream.commands import main
 from hookstream.embedded import free_port
@@ -54,7 +54,7 @@ class Cluster:
         config = tmp_path / "hookstream.toml"
         config.write_text(config_text(secret))
         self.tmp_path = tmp_path
-        self.redis = redis.Redis.from_url(redis_url)
+        self.redis = connect(redis_url)
         self.env = {key: value for key, value in os.environ.items()
                     if not key.startswith("HOOKSTREAM_")}
         self.env.update(HOOKSTREAM_CONFIG=str(config), HOOKSTREAM_REDIS_URL=redis_url,

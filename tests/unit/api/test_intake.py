@@ -7,8 +7,8 @@ import pytest
 from dramatiq.brokers.redis import RedisBroker
 
 from api.intake import RedisIntake
-from api.keys import stats_key
 from api.queue import Delivery, Outcome, Policy, QueueUnavailable
+from common.keys import stats_key
 from hookstream.embedded import free_port
 
 pytestmark = pytest.mark.anyio
@@ -45,7 +45,7 @@ async def test_a_repeat_is_a_duplicate_and_enqueues_nothing(intake, redis_client
     assert (await intake.admit(delivery(), WINDOW)).outcome is Outcome.DUPLICATE
     assert redis_client.hlen("hookstream:deliveries.msgs") == 1
     assert redis_client.llen("hookstream:deliveries") == 1
-    counts = redis_client.hgetall(stats_key("shop"))
+    counts = redis_client.hgetall(stats_key("hookstream", "shop"))
     assert counts == {b"received": b"2", b"accepted": b"1", b"duplicates": b"1"}
 
 
@@ -96,3 +96,13 @@ async def test_a_server_that_never_answers_is_queue_unavailable_within_the_deadl
             await asyncio.wait_for(intake.admit(delivery(), WINDOW), 5)
     finally:
         silent.close()
+
+
+async def test_every_key_is_under_the_configured_namespace(redis_url, redis_client):
+    intake = RedisIntake(redis_url, namespace="tenant", queue="deliveries", timeout_s=5)
+    limited = Policy(dedupe_window_s=60, rate_limit_per_s=5)
+    assert (await intake.admit(delivery(), limited)).outcome is Outcome.ACCEPTED
+    names = sorted(key.decode() for key in redis_client.keys("*"))
+    assert names == ["tenant:deliveries", "tenant:deliveries.msgs", "tenant:deliveries.wake",
+                     "tenant:ingress:rate:shop", "tenant:ingress:seen:shop:msg_1",
+                     "tenant:ingress:stats:shop"]

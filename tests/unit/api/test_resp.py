@@ -6,6 +6,7 @@ import asyncio
 import pytest
 
 from api.resp import ScriptConnection
+from common.redis import primary_locator
 
 pytestmark = pytest.mark.anyio
 ECHO = "return ARGV[1]"
@@ -25,7 +26,7 @@ class CountingTransport:
 
 
 async def test_calls_behind_a_batch_in_flight_leave_in_one_write(redis_url, redis_client):
-    connection = ScriptConnection(redis_url, ECHO)
+    connection = ScriptConnection(primary_locator(redis_url), ECHO)
     assert await connection.run([], ["warm", ""], timeout_s=5) == b"warm"
     counting = CountingTransport(connection._protocol.transport)
     connection._protocol.transport = counting
@@ -45,7 +46,7 @@ async def test_calls_behind_a_batch_in_flight_leave_in_one_write(redis_url, redi
 
 
 async def test_an_idle_connection_sends_at_the_end_of_the_loop_turn(redis_url):
-    connection = ScriptConnection(redis_url, ECHO)
+    connection = ScriptConnection(primary_locator(redis_url), ECHO)
     for n in range(3):  # one at a time: each goes out at once, never waits for a batch
         assert await asyncio.wait_for(connection.run([], [str(n), ""], timeout_s=5), 1) == \
             str(n).encode()

@@ -1,9 +1,9 @@
 import pytest
-import redis
 
 from common.errors import EventLogUnavailable
 from common.events import Event
 from common.publishing import EventLog
+from common.redis import connect
 from common.settings import EventLogSettings
 
 
@@ -34,7 +34,7 @@ def test_publish_trims_by_age(redis_client):
 
 
 def test_publish_without_redis_raises_event_log_unavailable():
-    client = redis.Redis(port=1, socket_connect_timeout=0.2)
+    client = connect("redis://127.0.0.1:1/0", connect_timeout_s=0.2)
     with pytest.raises(EventLogUnavailable):
         EventLog(client, EventLogSettings()).publish(
             Event(topic="a", type="t", data=None, source="test"))

@@ -6,9 +6,9 @@ import sys
 from pathlib import Path
 
 import pytest
-import redis
 
 from common.errors import ConfigError
+from common.redis import connect
 from hookstream.embedded import EmbeddedRedis, stop_orphan
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -16,12 +16,12 @@ ROOT = Path(__file__).resolve().parents[3]
 
 def test_a_new_server_replaces_an_orphan_on_the_same_data(tmp_path):
     orphan = EmbeddedRedis(tmp_path / "valkey").start()
-    redis.Redis.from_url(orphan.url).set("kept", "yes")
+    connect(orphan.url).set("kept", "yes")
     successor = EmbeddedRedis(tmp_path / "valkey")  # as if the owner had been SIGKILLed
     try:
         successor.start()
         assert not orphan._server.is_running()
-        assert redis.Redis.from_url(successor.url).get("kept") == b"yes"
+        assert connect(successor.url).get("kept") == b"yes"
     finally:
         successor.stop()
         orphan.stop()

@@ -4,11 +4,10 @@ import asyncio
 import contextlib
 
 import pytest
-import redis
-import redis.asyncio
 
 from common.events import Event
 from common.publishing import EventLog
+from common.redis import connect, connect_async
 from common.settings import EventLogSettings
 from streamer.history import History
 from streamer.hub import Hub
@@ -19,14 +18,14 @@ KEY = EventLogSettings().stream_key
 
 
 def publish_all(redis_url, topics, *, max_len=100_000):
-    log = EventLog(redis.Redis.from_url(redis_url), EventLogSettings(max_len=max_len))
+    log = EventLog(connect(redis_url), EventLogSettings(max_len=max_len))
     return [log.publish(Event(topic=t, type="t", data={"n": n}, source="s")).position
             for n, t in enumerate(topics)]
 
 
 @contextlib.asynccontextmanager
 async def running_hub(redis_url, *, heartbeat_s):
-    client = redis.asyncio.Redis.from_url(redis_url)
+    client = connect_async(redis_url)
     hub = Hub(client, KEY, heartbeat_s=heartbeat_s)
     await hub.start()
     try:
@@ -43,7 +42,7 @@ async def collect(history, after, until, patterns):
 @pytest.mark.anyio
 async def test_replay_returns_the_exclusive_range_filtered_by_patterns_in_batches(redis_url):
     positions = publish_all(redis_url, ["a/1", "b/1", "a/2", "c", "a/3/x", "a/4"])
-    client = redis.asyncio.Redis.from_url(redis_url)
+    client = connect_async(redis_url)
     history = History(client, KEY, batch=2)
     body = await collect(history, to_position(positions[0]), to_position(positions[4]),
                          ("a/+", "c"))
@@ -57,7 +56,7 @@ async def test_replay_returns_the_exclusive_range_filtered_by_patterns_in_batche
 @pytest.mark.anyio
 async def test_replay_from_before_a_trim_starts_with_reset(redis_url):
     positions = publish_all(redis_url, ["a"] * 400, max_len=100)
-    client = redis.asyncio.Redis.from_url(redis_url)
+    client = connect_async(redis_url)
     history = History(client, KEY, batch=50)
     body = await collect(history, to_position(positions[0]), to_position(positions[-1]), ("a",))
     assert body.startswith(b"id: " + positions[-1].encode() + b"\nevent: reset\n")
@@ -70,7 +69,7 @@ async def test_replay_from_before_a_trim_starts_with_reset(redis_url):
 @pytest.mark.anyio
 async def test_replay_from_the_origin_of_an_untrimmed_log_is_complete(redis_url):
     positions = publish_all(redis_url, ["a", "a"])
-    client = redis.asyncio.Redis.from_url(redis_url)
+    client = connect_async(redis_url)
     body = await collect(History(client, KEY, batch=10), ORIGIN, to_position(positions[-1]),
                          ("#",))
     assert body.count(b"event: t") == 2 and b"reset" not in body

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from dramatiq.middleware import Retries
 
+from workers.brokers.redis import build_broker
 from workers.deadletters import DeadLetterReasons
-from workers.wakeup import build_broker
 
 
 @pytest.fixture

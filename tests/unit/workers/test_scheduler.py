@@ -73,3 +73,48 @@ def test_create_scheduler_registers_the_janitor(make_settings, redis_url, redis_
                                  runs={"trim_event_log": lambda: None})
     scheduler.step(), scheduler.step()
     assert scheduler.fired == {"janitor": 1, "trim_event_log": 1}
+
+
+def test_actor_jobs_are_sent_to_the_periodic_queue_without_the_broker(make_settings, redis_client):
+    import dramatiq
+
+    from common.jobs import JobSender
+    from workers.periodic import actor_jobs
+
+    workers = make_settings().workers
+    runs = actor_jobs(workers, JobSender(redis_client, namespace=workers.namespace))
+    message_id = runs["trim_event_log"]()
+    [queued] = redis_client.lrange(f"{workers.namespace}:{workers.periodic_queue}", 0, -1)
+    assert queued.decode() == message_id
+    raw = redis_client.hget(f"{workers.namespace}:{workers.periodic_queue}.msgs", message_id)
+    message = dramatiq.Message.decode(raw)
+    assert (message.actor_name, message.queue_name, message.args) == (
+        "trim_event_log", workers.periodic_queue, ())
+
+
+def test_importing_the_scheduler_imports_neither_the_actors_nor_the_broker():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import workers.scheduler
+
+    probe = ("import sys, workers.scheduler; "
+             "print(sorted(m for m in sys.modules if m in ('workers.actors', 'workers.broker')))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True, env={"PATH": "/usr/bin:/bin"})
+    assert out.stdout.strip() == "[]"
+    source = Path(workers.scheduler.__file__).read_text()
+    assert "workers.actors" not in source
+    assert "import actors" not in source
+
+
+def test_an_actor_job_without_its_actor_is_refused():
+    import pytest
+
+    from common.errors import ConfigError
+    from workers.periodic import check_actor_jobs
+
+    check_actor_jobs(["trim_event_log", "process_delivery"])
+    with pytest.raises(ConfigError, match="trim_event_log"):
+        check_actor_jobs(["process_delivery"])

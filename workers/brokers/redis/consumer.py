@@ -1,4 +1,4 @@
-"""`WakeupConsumer`: a dramatiq Redis consumer that waits on Redis instead of polling.
+"""`WakeupConsumer`: a dramatiq consumer that waits on Redis instead of polling.
 
 Its loop, per call of ``__next__`` (dramatiq's ConsumerThread calls it forever):
 
@@ -13,6 +13,12 @@ Its loop, per call of ``__next__`` (dramatiq's ConsumerThread calls it forever):
 
 An enqueue anywhere pushes a token, so an idle consumer wakes within a round
 trip; a missing token costs at most ``wake_timeout_s``.
+
+It subclasses dramatiq's public `dramatiq.broker.Consumer` (not the Redis
+broker's private ``_RedisConsumer``: nothing of that is used) and talks to its
+broker only through `ConsumerBroker`, so this module imports nothing of the
+broker's and the broker imports it, one way. `MemoryConsumerBroker` is that
+seam's in-memory fake.
 """
 
 from __future__ import annotations
@@ -20,39 +26,57 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import redis
-from dramatiq.broker import MessageProxy
-from dramatiq.brokers.redis import _RedisConsumer
+from dramatiq.broker import Consumer, MessageProxy
 from dramatiq.common import current_millis
 from dramatiq.errors import ConnectionClosed
 from dramatiq.message import Message
-
-from common.queueing import wake_key
-from workers import keys
-
-if TYPE_CHECKING:
-    from workers.wakeup import WakeupBroker
 
 MAX_FETCH = 1_000
 DRAIN_POLL_S = 0.05
 MIN_BLOCK_S = 0.001
 
 
-class WakeupConsumer(_RedisConsumer):
-    def __init__(self, broker: WakeupBroker, queue_name: str, prefetch: int,
-                 timeout: int) -> None:
-        super().__init__(broker, queue_name, prefetch, timeout)  # type: ignore[no-untyped-call]
-        self.wakeup_broker = broker
+class ConsumerBroker(Protocol):
+    """What a `WakeupConsumer` needs from its broker (`broker.WakeupBroker`)."""
+
+    @property
+    def draining(self) -> bool: ...
+
+    @property
+    def wake_timeout_s(self) -> float: ...
+
+    def wake_keys(self, queue_name: str) -> list[str]: ...
+
+    def block(self, names: Sequence[str], *, timeout_s: float) -> None: ...
+
+    def fetch(self, queue_name: str, count: int) -> list[bytes]: ...
+
+    def acknowledge(self, queue_name: str, redis_message_id: str) -> None: ...
+
+    def requeue_ids(self, queue_name: str, message_ids: Sequence[str]) -> int: ...
+
+    def dead_letter(self, queue_name: str, message: MessageProxy) -> bool: ...
+
+    def forget(self, consumer: WakeupConsumer) -> None: ...
+
+
+class WakeupConsumer(Consumer):
+    def __init__(self, broker: ConsumerBroker, queue_name: str, prefetch: int) -> None:
+        self.broker = broker
+        self.queue_name = queue_name
+        self.prefetch = prefetch
+        self.queued_message_ids: set[str] = set()
         self._cache: deque[bytes] = deque()
         self._room_back = threading.Condition()
         self._refill_at = max(1, prefetch // 4)
         self._etas: dict[str, int] = {}
         self._drained = False
-        self._wait_keys = [wake_key(broker.namespace, queue_name),
-                           keys.interrupt_key(broker.namespace, broker.broker_id, queue_name)]
+        self._wait_keys = broker.wake_keys(queue_name)
 
     def __next__(self) -> MessageProxy | None:
         try:
@@ -67,11 +91,11 @@ class WakeupConsumer(_RedisConsumer):
             raise _closed(exc) from None
 
     def _may_fetch(self) -> bool:
-        return not self._drained and self._room() > 0 and not self.wakeup_broker.draining
+        return not self._drained and self._room() > 0 and not self.broker.draining
 
     def _fetch(self) -> None:
         wanted = min(self._room(), MAX_FETCH)
-        fetched = self.wakeup_broker.fetch(self.queue_name, wanted)
+        fetched = self.broker.fetch(self.queue_name, wanted)
         # Fewer than asked: the queue is empty, so the next message brings a wake token.
         self._drained = len(fetched) < wanted
         self._cache.extend(fetched)
@@ -82,13 +106,17 @@ class WakeupConsumer(_RedisConsumer):
 
     def ack(self, message: MessageProxy) -> None:
         try:
-            super().ack(message)  # type: ignore[no-untyped-call]
+            # The current queue, not message.queue_name: a delayed message is acked on its DQ.
+            self.broker.acknowledge(self.queue_name, message.options["redis_message_id"])
+        except redis.ConnectionError as exc:
+            raise _closed(exc) from None
         finally:
+            self.queued_message_ids.discard(message.message_id)
             self._released(message)
 
     def nack(self, message: MessageProxy) -> None:
         try:
-            self.wakeup_broker.dead_letter(self.queue_name, message)
+            self.broker.dead_letter(self.queue_name, message)
         except redis.ConnectionError as exc:
             raise _closed(exc) from None
         finally:
@@ -99,13 +127,13 @@ class WakeupConsumer(_RedisConsumer):
         batch = list(messages)
         message_ids = [message.options["redis_message_id"] for message in batch]
         if message_ids:
-            self.wakeup_broker.requeue_ids(self.queue_name, message_ids)
+            self.broker.requeue_ids(self.queue_name, message_ids)
         for message in batch:
             self._etas.pop(message.options["redis_message_id"], None)
 
     def close(self) -> None:
         """Give back messages fetched but never handed out."""
-        self.wakeup_broker.forget(self)
+        self.broker.forget(self)
         leftovers = [Message.decode(data) for data in self._cache]
         self._cache.clear()
         try:
@@ -122,8 +150,7 @@ class WakeupConsumer(_RedisConsumer):
         return MessageProxy(message)
 
     def _room(self) -> int:
-        room: int = self.prefetch - self.outstanding_message_count
-        return room
+        return self.prefetch - self.outstanding_message_count
 
     def interrupt(self) -> None:
         """Wake this consumer from a wait for room (the broker is draining)."""
@@ -131,7 +158,7 @@ class WakeupConsumer(_RedisConsumer):
             self._room_back.notify_all()
 
     def _may_refill(self) -> bool:
-        return self.wakeup_broker.draining or self._room() >= self._refill_at
+        return self.broker.draining or self._room() >= self._refill_at
 
     def _released(self, message: MessageProxy) -> None:
         self._etas.pop(message.options.get("redis_message_id", ""), None)
@@ -140,10 +167,10 @@ class WakeupConsumer(_RedisConsumer):
                 self._room_back.notify()
 
     def _wait(self) -> None:
-        if self.wakeup_broker.draining:
+        if self.broker.draining:
             time.sleep(DRAIN_POLL_S)
             return
-        wait_s = self.wakeup_broker.wake_timeout_s
+        wait_s = self.broker.wake_timeout_s
         due_in_s = self._next_eta_in_s()
         if due_in_s is not None:
             if due_in_s <= 0:
@@ -153,7 +180,7 @@ class WakeupConsumer(_RedisConsumer):
             with self._room_back:
                 self._room_back.wait_for(self._may_refill, timeout=wait_s)
             return
-        self.wakeup_broker.blocking_client.blpop(self._wait_keys, timeout=max(wait_s, MIN_BLOCK_S))
+        self.broker.block(self._wait_keys, timeout_s=max(wait_s, MIN_BLOCK_S))
 
     def _next_eta_in_s(self) -> float | None:
         etas = list(self._etas.values())
@@ -162,3 +189,40 @@ class WakeupConsumer(_RedisConsumer):
 
 def _closed(exc: Exception) -> ConnectionClosed:
     return ConnectionClosed(exc)  # type: ignore[no-untyped-call]
+
+
+@dataclass
+class MemoryConsumerBroker:
+    """A `ConsumerBroker` over in-memory queues, for unit tests of the consumer's loop."""
+
+    queues: dict[str, deque[bytes]] = field(default_factory=dict)
+    acked: list[tuple[str, str]] = field(default_factory=list)
+    requeued: list[tuple[str, list[str]]] = field(default_factory=list)
+    dead: list[tuple[str, str]] = field(default_factory=list)
+    blocks: list[tuple[list[str], float]] = field(default_factory=list)
+    draining: bool = False
+    wake_timeout_s: float = 0.01
+
+    def wake_keys(self, queue_name: str) -> list[str]:
+        return [f"{queue_name}.wake"]
+
+    def block(self, names: Sequence[str], *, timeout_s: float) -> None:
+        self.blocks.append((list(names), timeout_s))
+
+    def fetch(self, queue_name: str, count: int) -> list[bytes]:
+        queue = self.queues.setdefault(queue_name, deque())
+        return [queue.popleft() for _ in range(min(count, len(queue)))]
+
+    def acknowledge(self, queue_name: str, redis_message_id: str) -> None:
+        self.acked.append((queue_name, redis_message_id))
+
+    def requeue_ids(self, queue_name: str, message_ids: Sequence[str]) -> int:
+        self.requeued.append((queue_name, list(message_ids)))
+        return len(message_ids)
+
+    def dead_letter(self, queue_name: str, message: MessageProxy) -> bool:
+        self.dead.append((queue_name, message.options["redis_message_id"]))
+        return True
+
+    def forget(self, consumer: WakeupConsumer) -> None:
+        pass

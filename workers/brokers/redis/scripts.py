@@ -9,7 +9,7 @@ and trims that list, so idle consumers blocked on it wake at once.
 
 from __future__ import annotations
 
-from common.queueing import ENQUEUE_JOB_LUA
+from common.queueing import ENQUEUE_JOB_LUA, ENQUEUE_LUA
 
 # Pushes `n` wake tokens to `key`, keeping at most `max_tokens`.
 _WAKE = """
@@ -21,16 +21,16 @@ end
 """
 
 # KEYS: queue, messages, wake.  ARGV: redis message id, encoded message, max tokens.
-ENQUEUE = ENQUEUE_JOB_LUA + """
-enqueue_job(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], tonumber(ARGV[3]))
-return 1
-"""
+ENQUEUE = ENQUEUE_LUA  # the same script `common.jobs.JobSender` runs
 
-# KEYS: queue, messages, acks, heartbeats, wake.  ARGV: count, now ms, worker id.
-# Takes up to `count` ids into this worker's ack set and returns their messages.
+# KEYS: queue, messages, acks, heartbeats, wake, worker's queues.
+# ARGV: count, now ms, worker id, queue name.
+# Takes up to `count` ids into this worker's ack set and returns their messages;
+# records the queue in the worker's index, so the janitor finds that ack set.
 # When the queue is left empty every wake token is stale: drop them.
 FETCH = """
 redis.call('zadd', KEYS[4], ARGV[2], ARGV[3])
+redis.call('sadd', KEYS[6], ARGV[4])
 local ids = redis.call('lpop', KEYS[1], ARGV[1])
 if redis.call('llen', KEYS[1]) == 0 then redis.call('del', KEYS[5]) end
 if not ids then return {} end
@@ -45,6 +45,13 @@ for i = 1, #ids do
   end
 end
 return found
+"""
+
+# KEYS: acks, messages.  ARGV: redis message id.  A processed message is forgotten.
+ACK = """
+redis.call('srem', KEYS[1], ARGV[1])
+redis.call('hdel', KEYS[2], ARGV[1])
+return 1
 """
 
 # KEYS: queue, messages, acks, wake.  ARGV: max tokens, ids... (in queue order).
@@ -72,43 +79,49 @@ redis.call('hset', KEYS[4], ARGV[1], ARGV[3])
 return 1
 """
 
-# KEYS: heartbeats.  ARGV: namespace, now ms, heartbeat timeout ms, dead letter ttl ms,
-# max tokens, canonical queue names...
-# Requeues the unacknowledged messages of every worker whose heartbeat is older
-# than the timeout (with wake tokens) and forgets that worker; drops dead
-# letters older than their ttl.  Returns {dead workers, requeued messages}.
+# KEYS: heartbeats, worker's queues, then per queue: acks, queue, messages, wake.
+# ARGV: worker id, cutoff ms (silent since then = dead), max tokens.
+# If the worker is still silent, requeues the unacknowledged messages of each
+# of its ack sets at the tail of their queue (with wake tokens), deletes those
+# sets and its index, and forgets it.  Returns the number requeued, -1 if the
+# worker beat again since the janitor read it (it is alive: nothing done).
 REAP = _WAKE + """
-local ns, now = ARGV[1], tonumber(ARGV[2])
-local max_tokens = tonumber(ARGV[5])
-local dead = redis.call('zrangebyscore', KEYS[1], '-inf', now - tonumber(ARGV[3]), 'LIMIT', 0, 100)
+local beat = redis.call('zscore', KEYS[1], ARGV[1])
+if beat and tonumber(beat) > tonumber(ARGV[2]) then return -1 end
+local max_tokens = tonumber(ARGV[3])
 local requeued = 0
-for _, worker in ipairs(dead) do
-  local prefix = ns .. ':__acks__.' .. worker .. '.'
-  for _, acks in ipairs(redis.call('keys', prefix .. '*')) do
-    local queue = ns .. ':' .. string.sub(acks, #prefix + 1)
-    local n = 0
-    for _, id in ipairs(redis.call('smembers', acks)) do
-      if redis.call('hexists', queue .. '.msgs', id) == 1 then
-        redis.call('rpush', queue, id)
-        n = n + 1
-      end
+for i = 3, #KEYS, 4 do
+  local acks, queue, msgs, wake_k = KEYS[i], KEYS[i + 1], KEYS[i + 2], KEYS[i + 3]
+  local n = 0
+  for _, id in ipairs(redis.call('smembers', acks)) do
+    if redis.call('hexists', msgs, id) == 1 then
+      redis.call('rpush', queue, id)
+      n = n + 1
     end
-    redis.call('del', acks)
-    wake(queue .. '.wake', n, max_tokens)
-    requeued = requeued + n
   end
-  redis.call('zrem', KEYS[1], worker)
+  redis.call('del', acks)
+  wake(wake_k, n, max_tokens)
+  requeued = requeued + n
 end
-local cutoff = now - tonumber(ARGV[4])
-for i = 6, #ARGV do
-  local xq = ns .. ':' .. ARGV[i] .. '.XQ'
-  local old = redis.call('zrangebyscore', xq, '-inf', cutoff, 'LIMIT', 0, 1000)
+redis.call('del', KEYS[2])
+redis.call('zrem', KEYS[1], ARGV[1])
+return requeued
+"""
+
+# KEYS: heartbeats, then pairs of dead letters, dead letter messages.
+# ARGV: heartbeat cutoff ms, dead letter cutoff ms, most workers returned.
+# The janitor's one call per sweep: drops dead letters older than their cutoff
+# (at most 1000 per queue per call) and returns the workers silent since the
+# heartbeat cutoff (each then goes through REAP).
+SWEEP = """
+for i = 2, #KEYS, 2 do
+  local old = redis.call('zrangebyscore', KEYS[i], '-inf', ARGV[2], 'LIMIT', 0, 1000)
   if #old > 0 then
-    redis.call('zrem', xq, unpack(old))
-    redis.call('hdel', xq .. '.msgs', unpack(old))
+    redis.call('zrem', KEYS[i], unpack(old))
+    redis.call('hdel', KEYS[i + 1], unpack(old))
   end
 end
-return {#dead, requeued}
+return redis.call('zrangebyscore', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
 """
 
 # KEYS: dead letters, dead letter messages, queue, messages, wake.

@@ -2,12 +2,13 @@
 
 Same keys, message format, actors and middleware as the stock broker; what changes:
 
-- enqueue, requeue, dead-letter and fetch run hookstream's scripts
-  (`workers.scripts`): every enqueue pushes a wake token (`common.queueing`);
-- consumers (`workers.consumer.WakeupConsumer`) block on that token list rather
+- enqueue, ack, requeue, dead-letter and fetch run hookstream's scripts
+  (`scripts`), never dramatiq's ``dispatch.lua``: every enqueue pushes a wake
+  token (`common.queueing`); key names come from `common.keys`;
+- consumers (`consumer.WakeupConsumer`) block on that token list rather
   than sleeping and polling, so pickup is immediate and idle workers are quiet;
-- one heartbeat thread per consuming process (`workers.heartbeat`);
-- no maintenance lottery: the janitor (`workers.janitor`) requeues the messages
+- one heartbeat thread per consuming process (`heartbeat`);
+- no maintenance lottery: the janitor (`janitor`) requeues the messages
   of dead workers on a schedule, from the scheduler process;
 - shutdown interrupts blocked consumers (`Drain`) so a worker stops promptly.
 """
@@ -24,12 +25,13 @@ from dramatiq.broker import Broker, MessageProxy
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.common import current_millis
 
-from common.queueing import WAKE_MAX_TOKENS, messages_key, queue_key, wake_key
+from common import keys
+from common.queueing import WAKE_MAX_TOKENS
 from common.redis import connect
 from common.settings import Settings
-from workers import keys, scripts
-from workers.consumer import WakeupConsumer
-from workers.heartbeat import Heartbeat
+from workers.brokers.redis import scripts
+from workers.brokers.redis.consumer import WakeupConsumer
+from workers.brokers.redis.heartbeat import Heartbeat
 
 BLOCKING_SOCKET_MARGIN_S = 10.0
 
@@ -47,7 +49,7 @@ class WakeupBroker(RedisBroker):
         self._draining = threading.Event()
         self._consumers: list[WakeupConsumer] = []
         self._script = {name: client.register_script(text) for name, text in (
-            ("enqueue", scripts.ENQUEUE), ("fetch", scripts.FETCH),
+            ("enqueue", scripts.ENQUEUE), ("fetch", scripts.FETCH), ("ack", scripts.ACK),
             ("requeue", scripts.REQUEUE), ("dead_letter", scripts.DEAD_LETTER))}
         self.add_middleware(Drain())
 
@@ -61,31 +63,46 @@ class WakeupBroker(RedisBroker):
 
     def consume(self, queue_name: str, prefetch: int = 1, timeout: int = 5000) -> WakeupConsumer:
         self.heartbeat.start()
-        consumer = WakeupConsumer(self, queue_name, prefetch, timeout)
+        consumer = WakeupConsumer(self, queue_name, prefetch)
         self._consumers.append(consumer)
         return consumer
 
     def do_enqueue(self, queue_name: str, message_id: str, data: bytes) -> None:
         ns = self.namespace
         self._script["enqueue"](
-            keys=[queue_key(ns, queue_name), messages_key(ns, queue_name),
-                  wake_key(ns, queue_name)],
+            keys=[keys.queue_key(ns, queue_name), keys.messages_key(ns, queue_name),
+                  keys.wake_key(ns, queue_name)],
             args=[message_id, data, WAKE_MAX_TOKENS])
 
     def fetch(self, queue_name: str, count: int) -> list[bytes]:
         ns = self.namespace
         found: list[bytes] = self._script["fetch"](
-            keys=[queue_key(ns, queue_name), messages_key(ns, queue_name),
+            keys=[keys.queue_key(ns, queue_name), keys.messages_key(ns, queue_name),
                   keys.acks_key(ns, self.broker_id, queue_name), keys.heartbeats_key(ns),
-                  wake_key(ns, queue_name)],
-            args=[count, current_millis(), self.broker_id])
+                  keys.wake_key(ns, queue_name), keys.worker_queues_key(ns, self.broker_id)],
+            args=[count, current_millis(), self.broker_id, queue_name])
         return found
+
+    def acknowledge(self, queue_name: str, redis_message_id: str) -> None:
+        ns = self.namespace
+        self._script["ack"](keys=[keys.acks_key(ns, self.broker_id, queue_name),
+                                  keys.messages_key(ns, queue_name)],
+                            args=[redis_message_id])
+
+    def wake_keys(self, queue_name: str) -> list[str]:
+        """What a consumer of *queue_name* blocks on: the queue's tokens and its own interrupts."""
+        return [keys.wake_key(self.namespace, queue_name),
+                keys.interrupt_key(self.namespace, self.broker_id, queue_name)]
+
+    def block(self, names: Sequence[str], *, timeout_s: float) -> None:
+        """Wait (on the blocking pool) until one of *names* gets a token or *timeout_s* passes."""
+        self.blocking_client.blpop(list(names), timeout=timeout_s)
 
     def requeue_ids(self, queue_name: str, message_ids: Sequence[str]) -> int:
         ns = self.namespace
         requeued: int = self._script["requeue"](
-            keys=[queue_key(ns, queue_name), messages_key(ns, queue_name),
-                  keys.acks_key(ns, self.broker_id, queue_name), wake_key(ns, queue_name)],
+            keys=[keys.queue_key(ns, queue_name), keys.messages_key(ns, queue_name),
+                  keys.acks_key(ns, self.broker_id, queue_name), keys.wake_key(ns, queue_name)],
             args=[WAKE_MAX_TOKENS, *message_ids])
         return requeued
 
@@ -93,7 +110,7 @@ class WakeupBroker(RedisBroker):
         """Move a fetched message to its queue's dead letters, failure recorded in its options."""
         ns = self.namespace
         moved: int = self._script["dead_letter"](
-            keys=[messages_key(ns, queue_name), keys.acks_key(ns, self.broker_id, queue_name),
+            keys=[keys.messages_key(ns, queue_name), keys.acks_key(ns, self.broker_id, queue_name),
                   keys.dead_letters_key(ns, queue_name),
                   keys.dead_letter_messages_key(ns, queue_name)],
             args=[message.options["redis_message_id"], current_millis(), message.encode()])

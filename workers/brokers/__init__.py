@@ -1,0 +1,1 @@
+"""Dramatiq brokers, the machinery below the actors (one today, on Redis)."""
