@@ -120,7 +120,7 @@ def test_a_failover_mid_burst_loses_and_doubles_no_accepted_delivery(
             assert not doubled, f"published more than once: {doubled}"
             streamed = _streamed_ids(reader)
             assert {f"demo.{i}" for i in ids} <= streamed, "the streamer missed events"
-            cli = subprocess.run([sys.executable, "-m", "hookstream.cli", "dlq", "list"],
+            cli = subprocess.run([sys.executable, "-m", "hookstream", "dlq", "list"],
                                  env=system.env, capture_output=True, text=True, timeout=60)
             assert cli.returncode == 0, cli.stderr
             assert "no dead letters" in cli.stdout
