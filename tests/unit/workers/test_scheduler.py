@@ -63,16 +63,18 @@ def test_every_scheduled_job_needs_a_registered_run(make_settings):
     from common.errors import ConfigError
     from common.settings import ScheduleSettings
 
-    with pytest.raises(ConfigError, match=r"workers\.schedule\.trim_event_log"):
+    with pytest.raises(ConfigError, match=r"workers\.schedule\.\w+: no job of that name"):
         periodic_jobs(ScheduleSettings(), {"janitor": lambda: None})
 
 
 def test_create_scheduler_registers_the_janitor(make_settings, redis_url, redis_client):
     settings = make_settings(redis_url=redis_url)
+    from workers.periodic import ACTOR_JOBS
+
     scheduler = create_scheduler(settings, client=redis_client, queues=["deliveries"],
-                                 runs={"trim_event_log": lambda: None})
+                                 runs={name: lambda: None for name in ACTOR_JOBS})
     scheduler.step(), scheduler.step()
-    assert scheduler.fired == {"janitor": 1, "trim_event_log": 1}
+    assert scheduler.fired == {"janitor": 1, **dict.fromkeys(ACTOR_JOBS, 1)}
 
 
 def test_actor_jobs_are_sent_to_the_periodic_queue_without_the_broker(make_settings, redis_client):
@@ -115,6 +117,8 @@ def test_an_actor_job_without_its_actor_is_refused():
     from common.errors import ConfigError
     from workers.periodic import check_actor_jobs
 
-    check_actor_jobs(["trim_event_log", "process_delivery"])
+    from workers.periodic import ACTOR_JOBS
+
+    check_actor_jobs([*ACTOR_JOBS, "process_delivery"])
     with pytest.raises(ConfigError, match="trim_event_log"):
-        check_actor_jobs(["process_delivery"])
+        check_actor_jobs([name for name in ACTOR_JOBS if name != "trim_event_log"])
