@@ -127,6 +127,7 @@ class StreamerSettings(_Section):
     replay_batch: int = Field(default=500, ge=1, le=10_000)
     drain_window_s: float = Field(default=3.0, ge=0, le=600)
     retry_after_s: int = Field(default=5, ge=1)
+    admin_token: SecretStr | None = None  # GET /dashboard; unset: no dashboard (404)
 
     @field_validator("public_topics")
     @classmethod

@@ -7,6 +7,7 @@ dispatched straight to its bare ASGI endpoint (no middleware wraps its
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -23,7 +24,9 @@ from starlette.routing import Route
 from common.logs import configure_logging
 from common.redis import connect_async
 from common.settings import Settings, load_settings
+from streamer.admin import authorised, stats_stream
 from streamer.auth import TokenVerifier
+from streamer.dashboard import Aggregator, Reporter
 from streamer.events import EventsEndpoint
 from streamer.history import History
 from streamer.hub import Hub
@@ -59,15 +62,23 @@ def create_app(settings: Settings, *, client: redis.asyncio.Redis) -> StreamerAp
     events = EventsEndpoint(config, hub=hub, history=history, verifier=TokenVerifier(config),
                             limits=limits)
     registry = metrics_registry(hub)
+    namespace = settings.workers.namespace
+    reporter = Reporter(client, namespace, lambda: stats_of(hub, limits))
+    aggregator = Aggregator(client, namespace, queues=settings.workers.queues,
+                            sources=sorted(settings.sources))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         await hub.start()
+        reporting = asyncio.create_task(reporter.run_forever())
         restore_signals = on_shutdown_signal(lambda: hub.drain(config.drain_window_s))
         try:
             yield {"hub": hub, "redis": client}
         finally:
             restore_signals()
+            reporting.cancel()
+            with contextlib.suppress(Exception):
+                await reporter.withdraw()
             await hub.stop()
             await client.aclose()
 
@@ -77,12 +88,25 @@ def create_app(settings: Settings, *, client: redis.asyncio.Redis) -> StreamerAp
     async def metrics(request: Request) -> Response:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
+    dashboard_page = static_file("dashboard.html", "text/html")
+
+    async def dashboard(request: Request) -> Response:
+        if config.admin_token is None:
+            return authorised(request, None) or Response(status_code=404)
+        return await dashboard_page(request)
+
+    async def dashboard_events(request: Request) -> Response:
+        refused = authorised(request, config.admin_token)
+        return refused or stats_stream(aggregator, stopped=lambda: hub.draining)
+
     routes = [
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/stats", stats),
         Route("/metrics", metrics),
         Route("/client.js", static_file("client.js", "text/javascript")),
+        Route("/dashboard", dashboard),
+        Route("/dashboard/events", dashboard_events),
         Route("/", static_file("demo.html", "text/html")),
     ]
     return StreamerApp(events, Starlette(routes=routes, lifespan=lifespan))
@@ -104,7 +128,7 @@ async def readyz(request: Request) -> Response:
     return JSONResponse({"status": "ready"})
 
 
-def static_file(name: str, media_type: str) -> Any:
+def static_file(name: str, media_type: str) -> Callable[[Request], Awaitable[Response]]:
     body = (STATIC / name).read_bytes()
 
     async def serve(request: Request) -> Response:

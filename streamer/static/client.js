@@ -41,8 +41,8 @@ export function connect(o = {}) {
     status = s;
     for (const f of statusFns) try { f(s, info); } catch (e) { later(e); }
   };
-  const emit = (ev) => {
-    for (const f of [...(fns[ev.type] || []), ...(fns["*"] || [])]) {
+  const emit = (type, ev) => {
+    for (const f of [...(fns[type] || []), ...(fns["*"] || [])]) {
       try { f(ev.data, ev); } catch (e) { later(e); }
     }
   };
@@ -67,7 +67,7 @@ export function connect(o = {}) {
     let ev;
     try { ev = JSON.parse(data); } catch (e) { ev = { type, data }; }
     ev.position = id;
-    push(() => emit(ev));
+    push(() => emit(type, ev));
   };
 
   const stop = () => {

@@ -24,6 +24,7 @@ public_topics = ["public/#", "airtable/#", "trips/#", "plain/#"]
 heartbeat_s = 1
 jwt_secret = "{JWT_SECRET}"
 drain_window_s = 0.5
+admin_token = "admin-secret-for-tests"
 """
 
 
