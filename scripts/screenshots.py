@@ -6,7 +6,8 @@ Starts an embedded Valkey, ingress, worker, scheduler and streamer (every demo
 topic public), the signed demo source with its send button, then publishes a
 few Airtable, SQL-trips and Plain-shaped events (the shapes those domains
 document) and photographs the page: docs/demo.png, then the badge while the
-streamer is down (docs/demo-reconnecting.png).
+streamer is down (docs/demo-reconnecting.png), and the operator dashboard
+(docs/dashboard.png).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ log_level = "warning"
 [streamer]
 public_topics = ["webhooks/#", "demo/#", "airtable/#", "trips/#", "plain/#"]
 heartbeat_s = 2
+admin_token = "screenshot-admin"
 [ingress]
 publish_keys = ["screenshot-key"]
 [sources.demo]
@@ -104,6 +106,12 @@ def main() -> None:
                 page.wait_for_function("+document.getElementById('demo-count').textContent >= 3",
                                        timeout=30_000)
                 page.screenshot(path=str(DOCS / "demo.png"))
+                dashboard = browser.new_page(viewport={"width": 1360, "height": 760})
+                dashboard.goto(f"{streamer}/dashboard?token=screenshot-admin")
+                for _ in range(15):  # a little history for the sparklines
+                    page.click("#send")
+                    dashboard.wait_for_timeout(1000)
+                dashboard.screenshot(path=str(DOCS / "dashboard.png"))
                 supervisor.signal("streamer", signal.SIGKILL)
                 page.wait_for_function("document.getElementById('badge').textContent"
                                        ".startsWith('reconnecting')")
@@ -113,7 +121,7 @@ def main() -> None:
         finally:
             supervisor.stop()
             valkey.stop()
-    print(f"wrote {DOCS / 'demo.png'} and {DOCS / 'demo-reconnecting.png'}")
+    print(f"wrote demo.png, demo-reconnecting.png and dashboard.png in {DOCS}")
 
 
 if __name__ == "__main__":
