@@ -18,6 +18,7 @@ def demo_config_text() -> str:
 [streamer]
 public_topics = ["webhooks/#", "demo/#"]
 heartbeat_s = 15
+admin_token = "{secrets.token_urlsafe(18)}"   # GET /dashboard?token=...
 
 [ingress]
 publish_keys = ["{secrets.token_urlsafe(24)}"]
