@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from common.events import Event
@@ -29,6 +30,7 @@ def test_the_button_sends_a_signed_webhook_through_the_pipeline(system,  # noqa:
     page.click("#send")
     page.wait_for_function("document.getElementById('demo-count').textContent === '1'")
     assert page.text_content("#send-result") == "ingress answered 202"
+    assert page.text_content("#airtable-badge") == "private here: no token"  # not public here
     row = page.locator("#log-rows tr").first
     assert row.locator("td").nth(1).text_content() == "webhooks/demo"
     assert row.locator("td").nth(4).text_content().endswith(" ms")  # delivery latency
@@ -63,3 +65,5 @@ def test_source_panels_update_in_place(streamer, redis_url, client_page: ClientP
                            ".includes('done')")
     assert page.locator("#records tbody td").all_text_contents() == ["rec1", "Ada", "done"]
     assert page.text_content("#trips td.mono") == "Oslo-Bergen"
+    stats = httpx.get(f"{streamer.url}/stats").json()
+    assert stats["connections"] == 1  # one stream for the whole page
