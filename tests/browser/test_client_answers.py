@@ -87,3 +87,33 @@ def test_a_down_server_is_not_hammered(client_page: ClientPage):
     print(f"down server: {count} requests in 6 s (scaled 60 s), backoffs drawn {drawn}")
     assert 3 <= count <= 15
     assert max(drawn) <= 3000
+
+
+def test_429_waits_its_retry_after_given_as_a_date(client_page: ClientPage):
+    from email.utils import formatdate
+
+    replies = [Reply(429, {"Retry-After": formatdate(time.time() + 3, usegmt=True)}),
+               Reply(frames=(HELLO, event("1-0")))]
+    with FakeStreamer(replies).running() as fake:
+        client_page.start(fake.url, path="/", topics=["a"])
+        client_page.wait_got(1)
+        first, second = fake.requests[:2]
+    assert 1.5 <= second.at_s - first.at_s < 4.5  # a date has whole seconds
+
+
+def test_close_stops_every_request_and_listeners_can_unsubscribe(client_page: ClientPage):
+    with FakeStreamer([Reply(502)]).running() as fake:
+        client_page.start(fake.url, path="/", topics=["a"], retryBaseMs=20, retryMaxMs=50)
+        client_page.wait("window.statuses.filter((s) => s.status === 'reconnecting').length >= 3")
+        client_page.value("window.stream.close()")
+        client_page.wait_status("closed")
+        requests = len(fake.requests)
+        client_page.page.wait_for_timeout(500)  # ten times the longest back-off
+        assert len(fake.requests) == requests
+    unsubscribed = client_page.value("""() => {
+      const calls = [];
+      const off = window.stream.on("x", () => calls.push(1));
+      off();
+      return calls.length === 0 && typeof off === "function";
+    }""")
+    assert unsubscribed
