@@ -4,8 +4,9 @@ import pytest
 import redis
 import redis.asyncio
 
+from common import reports
 from streamer import keys
-from streamer.dashboard import STALE_AFTER_S, Aggregator, Reporter, summed
+from streamer.dashboard import STALE_AFTER_S, Aggregator, Reporter, summed, summed_numbers
 
 NS = "hookstream"
 
@@ -60,6 +61,28 @@ async def test_queues_dead_letters_and_webhook_counters_are_read(redis_url):
                                   "periodic": {"depth": 0, "dead_letters": 0}}
     assert snapshot["webhooks"] == {"demo": {"received": 5, "accepted": 4,
                                              "rejected:bad_signature": 1}}
+
+
+@pytest.mark.anyio
+async def test_other_kinds_reported_from_blocking_clients_are_summed(redis_url):
+    sync = redis.Redis.from_url(redis_url)
+    reports.report(sync, NS, "airtable", "a1", {"budget_used": 3, "label": "x"}, now_s=1000.0)
+    reports.report(sync, NS, "airtable", "a2", {"budget_used": 2.5}, now_s=1000.0)
+    reports.report(sync, NS, "sqlwatch", "s1", {"lag_s": 0.2}, now_s=990.0)  # silent since
+    sync.close()
+    client = redis.asyncio.Redis.from_url(redis_url)
+    try:
+        snapshot = await Aggregator(client, NS, queues=[], sources=[]).snapshot(1000.5)
+    finally:
+        await client.aclose()
+    assert snapshot["others"] == {"airtable": {"processes": 2, "budget_used": 5.5},
+                                  "sqlwatch": {"processes": 0}}
+    assert snapshot["processes"] == 0  # no streamer reported
+
+
+def test_other_figures_sum_numbers_only():
+    assert summed_numbers([{"a": 1, "ok": True, "name": "n"}, {"a": 2}]) == {"processes": 2,
+                                                                             "a": 3}
 
 
 def test_rates_are_summed_and_nothing_reporting_is_zero():
