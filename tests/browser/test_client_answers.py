@@ -117,3 +117,15 @@ def test_close_stops_every_request_and_listeners_can_unsubscribe(client_page: Cl
       return calls.length === 0 && typeof off === "function";
     }""")
     assert unsubscribed
+
+
+def test_a_token_without_exp_is_not_renewed_in_a_loop(client_page: ClientPage):
+    import jwt
+
+    client_page.page.expose_function("mint", lambda: jwt.encode({"sub": "u1"}, "k" * 32))
+    with FakeStreamer([Reply(frames=(HELLO, event("1-0")))]).running() as fake:
+        client_page.start(fake.url, path="/", topics=["a"], mint=True)
+        client_page.wait_got(1)
+        client_page.page.wait_for_timeout(1500)  # a renewal loop would call getToken at once
+        assert client_page.value("window.tokens") == 1
+        assert len(fake.requests) >= 1
