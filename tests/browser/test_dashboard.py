@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import orjson
 import pytest
 
+from hookstream import processes
+from hookstream.embedded import free_port
+from hookstream.supervisor import wait_http_ok
 from tests.browser.harness import ClientPage
+from tests.sse_client import SseReader
 
 pytestmark = pytest.mark.browser
 ADMIN_TOKEN = "admin-secret-for-tests"
@@ -29,6 +35,29 @@ def test_the_stats_stream_needs_the_admin_token(streamer):
     assert set(stats) >= {"processes", "connections", "by_topic", "by_subject", "events_per_s",
                           "deliveries_per_s", "drops", "closes", "queues", "webhooks"}
     assert first_stats(streamer.url, params={"token": ADMIN_TOKEN})["processes"] == 1
+
+
+def test_figures_are_summed_across_streamer_processes(streamer):
+    second = f"http://127.0.0.1:{free_port()}"
+    streamer.supervisor.start("streamer2", processes.streamer(int(second.rsplit(":", 1)[1])))
+    wait_http_ok(f"{second}/readyz")
+    readers = [SseReader(f"{url}/events", params={"topic": "public/x/#"}).wait_connected()
+               for url in (streamer.url, second, second)]
+    try:
+        headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+        with httpx.stream("GET", f"{streamer.url}/dashboard/events", headers=headers,
+                          timeout=10) as response:
+            deadline = time.monotonic() + 20
+            for line in response.iter_lines():  # reports land within a second: wait for both
+                if line.startswith("data: "):
+                    stats = orjson.loads(line[6:])
+                    if stats["processes"] == 2 and stats["connections"] == 3:
+                        break
+                    assert time.monotonic() < deadline, f"never summed both: {stats}"
+        assert stats["by_topic"] == {"public/x/#": 3}
+    finally:
+        for reader in readers:
+            reader.close()
 
 
 def test_the_dashboard_page_updates_itself(streamer, client_page: ClientPage):
