@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 
@@ -10,6 +12,7 @@ from common.settings import load_settings
 from hookstream.devconfig import DEMO_SOURCE
 from hookstream.embedded import free_port
 from hookstream.sender import DemoSource
+from tests.browser.fake_streamer import FakeStreamer, Reply
 from tests.browser.harness import ClientPage
 from tests.integration.conftest import system  # noqa: F401  (fixture)
 from tests.integration.streamer_support import publisher
@@ -29,7 +32,8 @@ def test_the_button_sends_a_signed_webhook_through_the_pipeline(system,  # noqa:
     page.wait_for_function("document.getElementById('badge').textContent === 'open'")
     page.click("#send")
     page.wait_for_function("document.getElementById('demo-count').textContent === '1'")
-    assert page.text_content("#send-result") == "ingress answered 202"
+    page.wait_for_function(  # the event may overtake the trigger's own answer
+        "document.getElementById('send-result').textContent === 'ingress answered 202'")
     assert page.text_content("#airtable-badge") == "private here: no token"  # not public here
     row = page.locator("#log-rows tr").first
     assert row.locator("td").nth(1).text_content() == "webhooks/demo"
@@ -37,8 +41,12 @@ def test_the_button_sends_a_signed_webhook_through_the_pipeline(system,  # noqa:
 
 
 def test_source_panels_update_in_place(streamer, redis_url, client_page: ClientPage):
-    page = client_page.page
-    page.goto(f"{streamer.url}/")
+    with FakeStreamer([Reply(204)]).running() as fake_ingress:
+        check_panels(client_page.page, streamer.url, redis_url, fake_ingress)
+
+
+def check_panels(page, streamer_url: str, redis_url: str, fake_ingress: FakeStreamer) -> None:
+    page.goto(f"{streamer_url}/?ingress={fake_ingress.url}")
     for name in ("airtable", "trips", "plain"):
         page.wait_for_function(f"document.getElementById('{name}-badge').textContent"
                                " === 'listening'")
@@ -65,5 +73,18 @@ def test_source_panels_update_in_place(streamer, redis_url, client_page: ClientP
                            ".includes('done')")
     assert page.locator("#records tbody td").all_text_contents() == ["rec1", "Ada", "done"]
     assert page.text_content("#trips td.mono") == "Oslo-Bergen"
-    stats = httpx.get(f"{streamer.url}/stats").json()
+    # the SQL demo's own topic (under demo/#) and its Sell button (on the ingress)
+    log.publish(Event(topic="demo/trips/company/1", type="row.added", source="sql",
+                      data={"watch": "demo-trips", "key": 7, "row": {
+                          "id": 7, "company_id": 1, "route": "Lyon-Turin", "seats_total": 40,
+                          "seats_left": 39}}))
+    page.wait_for_function("[...document.querySelectorAll('#trips td.big')]"
+                           ".some((td) => td.textContent === '39')")
+    page.locator("#trips tr", has_text="Lyon-Turin").locator("button").click()
+    deadline = time.monotonic() + 10
+    while not fake_ingress.posts:
+        assert time.monotonic() < deadline, "the Sell button sent nothing"
+        time.sleep(0.05)
+    assert fake_ingress.posts[0].path == "/sql/demo/sell?trip=7"
+    stats = httpx.get(f"{streamer_url}/stats").json()
     assert stats["connections"] == 1  # one stream for the whole page
