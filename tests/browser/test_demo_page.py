@@ -88,3 +88,18 @@ def check_panels(page, streamer_url: str, redis_url: str, fake_ingress: FakeStre
     assert fake_ingress.posts[0].path == "/sql/demo/sell?trip=7"
     stats = httpx.get(f"{streamer_url}/stats").json()
     assert stats["connections"] == 1  # one stream for the whole page
+
+
+def test_the_badge_follows_a_killed_and_restarted_streamer(streamer, redis_url,
+                                                           client_page: ClientPage):
+    page = client_page.page
+    page.goto(f"{streamer.url}/")
+    badge = "document.getElementById('badge').textContent"
+    page.wait_for_function(f"{badge} === 'open'")
+    streamer.kill()
+    page.wait_for_function(f"{badge}.startsWith('reconnecting in ')")
+    streamer.start()
+    page.wait_for_function(f"{badge} === 'open'", timeout=40_000)
+    position = publisher(redis_url).publish(
+        Event(topic="webhooks/demo", type="demo.tick", source="demo", data={"tick": 1})).position
+    page.wait_for_function(f"document.getElementById('last-id').textContent === {position!r}")
