@@ -47,7 +47,7 @@ export function connect(o = {}) {
   const push = (job) => (held ? held.push(job) : job());
   const reset = () => {
     held = [];
-    Promise.all(resetFns.map((f) => f())).catch(later).finally(() => {
+    Promise.all(resetFns.map(async (f) => f())).catch(later).finally(() => {
       const jobs = held;
       held = null;
       jobs.forEach(push);

@@ -129,3 +129,12 @@ def test_a_token_without_exp_is_not_renewed_in_a_loop(client_page: ClientPage):
         client_page.page.wait_for_timeout(1500)  # a renewal loop would call getToken at once
         assert client_page.value("window.tokens") == 1
         assert len(fake.requests) >= 1
+
+
+def test_an_on_reset_handler_that_throws_still_releases_the_events(client_page: ClientPage):
+    reset = b'id: 5-0\nevent: reset\ndata: {"reason": "history_trimmed", "position": "5-0"}\n\n'
+    with FakeStreamer([Reply(frames=(HELLO, reset, event("6-0")))]).running() as fake:
+        client_page.start(fake.url, path="/", topics=["a"], lastEventId="1-0",
+                          throwing_reset=True)
+        assert client_page.wait_got(1) == ["6-0"]
+    assert client_page.value("window.steps") == ["reset threw", "event 6-0"]
