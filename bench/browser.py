@@ -13,6 +13,10 @@ DURATION_S with the real `EventLog.publish` and reports, as measured in the page
   own timers fire while events pour in: p99/max) and the long tasks (> 50 ms)
   Chromium's PerformanceObserver reported.
 
+Then a down server: a local HTTP server answering 502 to every ``/events``
+request, watched for DOWN_WATCH_S with client.js's default back-off (1 s base,
+30 s cap, full jitter): how many requests it got.
+
 Results go to bench/results/browser.txt.
 """
 
@@ -21,9 +25,12 @@ from __future__ import annotations
 import os
 import platform
 import tempfile
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import redis
 
@@ -49,6 +56,7 @@ log_format = "json"
 public_topics = ["bench/#"]
 """
 RESULTS = Path(__file__).parent / "results" / "browser.txt"
+DOWN_WATCH_S = 60.0
 
 # In the page: a 20 ms timer probe and a long-task observer, then the client.
 PROBE_JS = """() => {
@@ -124,6 +132,48 @@ def measure(browser: Any, url: str, log: EventLog, setup_js: str) -> dict[str, A
     return summary
 
 
+class DownServer(BaseHTTPRequestHandler):
+    """Serves a page and client.js; answers every /events request 502, counting them."""
+
+    requests: ClassVar[list[float]] = []
+    client_js = (files("streamer") / "static" / "client.js").read_bytes()
+
+    def do_GET(self) -> None:
+        if self.path.startswith("/events"):
+            self.requests.append(time.monotonic())
+            body, status, media_type = b"", 502, "text/plain"
+        elif self.path == "/client.js":
+            body, status, media_type = self.client_js, 200, "text/javascript"
+        else:
+            body, status, media_type = b"<!doctype html><title>down</title>", 200, "text/html"
+        self.send_response(status)
+        self.send_header("Content-Type", media_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def down_server_requests(browser: Any) -> int:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), DownServer)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    page = browser.new_page()
+    try:
+        page.goto(f"http://127.0.0.1:{server.server_address[1]}/")
+        page.evaluate("""async () => {
+          const { connect } = await import("/client.js");
+          connect({ topics: ["a"] });
+        }""")
+        page.wait_for_timeout(DOWN_WATCH_S * 1000)
+        return len(DownServer.requests)
+    finally:
+        page.close()
+        server.shutdown()
+        server.server_close()
+
+
 def report(rows: dict[str, dict[str, Any]], loadavg: tuple[float, ...]) -> str:
     lines = [
         f"# bench.browser: {RATE_PER_S} events/s for {DURATION_S:.0f} s into one page",
@@ -164,11 +214,14 @@ def main() -> None:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
                 rows = {"client.js": measure(browser, url, log, CLIENT_JS),
                         "EventSource": measure(browser, url, log, EVENT_SOURCE_JS)}
+                down = down_server_requests(browser)
                 browser.close()
         finally:
             supervisor.stop()
             server.stop()
-    text = report(rows, loadavg)
+    text = report(rows, loadavg) + (
+        f"# down server (502 to everything) watched {DOWN_WATCH_S:.0f} s with client.js's "
+        f"default back-off: {down} requests\n")
     print(text, end="")
     RESULTS.write_text(text)
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import threading
 import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Literal
 
 import httpx
 import orjson
@@ -14,6 +17,7 @@ import orjson
 from api.verifiers import airtable, generic, github, plain, standard, stripe
 from common.errors import ConfigError
 from common.settings import Settings, SourceSettings
+from hookstream.demo_trigger import serve_trigger
 
 
 def _source_config(settings: Settings, source: str) -> SourceSettings:
@@ -77,22 +81,33 @@ def send_webhook(settings: Settings, base_url: str, source: str, body: bytes,
 
 
 class DemoSource(threading.Thread):
-    """Sends a signed ``demo.tick`` webhook every *interval_s* through the whole pipeline."""
+    """Sends a signed ``demo.tick`` webhook every *interval_s* through the whole pipeline.
+
+    It also sends one when the demo page's button asks (`hookstream.demo_trigger`,
+    on *trigger_port*, default the ingress port + 2; None: no button).
+    """
 
     def __init__(self, settings: Settings, base_url: str, source: str, *,
-                 interval_s: float = 3.0) -> None:
+                 interval_s: float = 3.0,
+                 trigger_port: int | Literal["auto"] | None = "auto") -> None:
         super().__init__(daemon=True, name="demo-source")
         self._settings, self._base_url, self._source = settings, base_url, source
         self._interval_s = interval_s
+        if trigger_port == "auto":
+            trigger_port = (httpx.URL(base_url).port or 80) + 2
+        self._trigger_port = trigger_port
+        self._ticks = itertools.count(1)
         self.stopped = threading.Event()
 
+    def send_one(self) -> int:
+        body = orjson.dumps({"type": "demo.tick", "tick": next(self._ticks),
+                             "sent_at_ms": int(time.time() * 1000)})
+        return send_webhook(self._settings, self._base_url, self._source, body).status_code
+
     def run(self) -> None:
-        tick = 0
+        if self._trigger_port is not None:
+            with contextlib.suppress(OSError):  # port taken: the page's button says so
+                serve_trigger(self.send_one, port=self._trigger_port)
         while not self.stopped.wait(self._interval_s):
-            tick += 1
-            body = orjson.dumps({"type": "demo.tick", "tick": tick,
-                                 "sent_at_ms": int(time.time() * 1000)})
-            try:
-                send_webhook(self._settings, self._base_url, self._source, body)
-            except httpx.HTTPError:
-                continue
+            with contextlib.suppress(httpx.HTTPError):
+                self.send_one()

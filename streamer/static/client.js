@@ -1,16 +1,14 @@
-/* hookstream browser client: an ES module, no dependencies, no build step.
+/* hookstream browser client: an ES module, no dependencies. Docs: docs/streamer.md.
  *
  *   import { connect } from "/client.js";
  *   const stream = connect({ topics: ["demo/#"], getToken: async () => "..." });
- *   stream.on("record.updated", (data, event) => {});   // or "*"
- *     // event = {id, type, topic, time, source, data, position}; position = the SSE id
+ *   stream.on("record.updated", (data, event) => {});  // or "*"; event.position = SSE id
  *   stream.onStatus((status, info) => {});  // connecting|open|reconnecting|paused|closed
  *   stream.onReset(async () => refetch());  // events arriving meanwhile are held
  *   stream.lastEventId; stream.status; stream.close();
  *
- * Over fetch streaming, so it sees status codes and heartbeats and sends
- * Authorization. Every (re)connect resumes from the last id; ids already seen
- * are dropped (log positions "<ms>-<seq>" only grow). See docs/streamer.md.
+ * Every (re)connect resumes from the last id; ids already seen are dropped
+ * (log positions "<ms>-<seq>" only grow).
  */
 const pos = (s) => s.split("-").map(Number);
 const after = (a, b) => {
@@ -41,15 +39,15 @@ export function connect(o = {}) {
     status = s;
     for (const f of statusFns) try { f(s, info); } catch (e) { later(e); }
   };
-  const emit = (ev) => {
-    for (const f of [...(fns[ev.type] || []), ...(fns["*"] || [])]) {
+  const emit = (type, ev) => {
+    for (const f of [...(fns[type] || []), ...(fns["*"] || [])]) {
       try { f(ev.data, ev); } catch (e) { later(e); }
     }
   };
   const push = (job) => (held ? held.push(job) : job());
   const reset = () => {
     held = [];
-    Promise.all(resetFns.map((f) => f())).catch(later).finally(() => {
+    Promise.all(resetFns.map(async (f) => f())).catch(later).finally(() => {
       const jobs = held;
       held = null;
       jobs.forEach(push);
@@ -67,7 +65,7 @@ export function connect(o = {}) {
     let ev;
     try { ev = JSON.parse(data); } catch (e) { ev = { type, data }; }
     ev.position = id;
-    push(() => emit(ev));
+    push(() => emit(type, ev));
   };
 
   const stop = () => {
@@ -84,14 +82,14 @@ export function connect(o = {}) {
   const renew = () => {
     clearTimeout(renewT);
     const left = expOf(token || "") * 1000 - Date.now();
-    if (!o.getToken || left <= 0) return;
+    if (!o.getToken || !(left > 0)) return;  // no exp (NaN) or expired: the 401 path renews
     renewT = setTimeout(async () => {
       try {
         token = await o.getToken();
         renew();
         if (status === "open") open();
       } catch (e) { later(e); }
-    }, left - Math.min(30000, left / 4));
+    }, Math.min(2e9, Math.max(1000, left - Math.min(30000, left / 4))));  // setTimeout's range
   };
   const waitOf = (res) => {
     const h = res.headers.get("Retry-After");

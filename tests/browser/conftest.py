@@ -21,10 +21,11 @@ from tests.integration.streamer_support import JWT_SECRET
 STREAMER_CONFIG = f"""
 log_format = "json"
 [streamer]
-public_topics = ["public/#"]
+public_topics = ["public/#", "webhooks/#", "demo/#", "airtable/#", "trips/#", "plain/#"]
 heartbeat_s = 1
 jwt_secret = "{JWT_SECRET}"
 drain_window_s = 0.5
+admin_token = "admin-secret-for-tests"
 """
 
 

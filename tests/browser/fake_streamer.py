@@ -30,12 +30,14 @@ class Reply:
 class Request:
     at_s: float
     headers: dict[str, str]
+    path: str = "/events"
 
 
 class FakeStreamer:
     def __init__(self, replies: list[Reply]) -> None:
         self.replies = replies
         self.requests: list[Request] = []
+        self.posts: list[Request] = []  # any POST: answered 200 {}
         self.stopping = threading.Event()
         self._lock = threading.Lock()
         bound = type("BoundHandler", (Handler,), {"fake": self})
@@ -71,6 +73,10 @@ class Handler(BaseHTTPRequestHandler):
             self._body(CLIENT_JS, "text/javascript")
         else:
             self._body(b"<!doctype html><title>fake</title>", "text/html")
+
+    def do_POST(self) -> None:
+        self.fake.posts.append(Request(time.time(), dict(self.headers.items()), self.path))
+        self._body(b"{}", "application/json")
 
     def _body(self, body: bytes, media_type: str) -> None:
         self.send_response(200)

