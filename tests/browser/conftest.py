@@ -25,7 +25,6 @@ public_topics = ["public/#", "webhooks/#", "demo/#", "airtable/#", "trips/#", "p
 heartbeat_s = 1
 jwt_secret = "{JWT_SECRET}"
 drain_window_s = 0.5
-admin_token = "admin-secret-for-tests"
 """
 
 
