@@ -14,7 +14,7 @@ from typing import Any
 
 from common.events import Event
 from common.publishing import EventLog, Published
-from workers.actors import redis_client
+from workers.broker import context
 
 PAUSE_S = 120
 PAUSED_KEY = "test:airtable:paused"
@@ -32,7 +32,7 @@ def _publish(self: EventLog, event: Event) -> Published:
     if _crash_batch(event):
         transaction = event.id.rsplit(":", 1)[0]
         _seen[transaction] = _seen.get(transaction, 0) + 1
-        if _seen[transaction] == 2 and redis_client().set(PAUSED_KEY, os.getpid(), nx=True):
+        if _seen[transaction] == 2 and context().redis.set(PAUSED_KEY, os.getpid(), nx=True):
             time.sleep(PAUSE_S)
     return published
 
