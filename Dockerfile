@@ -8,5 +8,6 @@ COPY api ./api
 COPY workers ./workers
 COPY streamer ./streamer
 COPY hookstream ./hookstream
+COPY domains ./domains
 RUN pip install --no-cache-dir .
 USER nobody
