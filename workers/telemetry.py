@@ -2,8 +2,9 @@
 
 `WorkerTelemetry` is a dramatiq middleware, added to the broker once: in each
 dramatiq worker process (after its worker boots) it counts messages by actor
-and outcome and starts a `ThreadReporter` that also reports every declared
-queue's depth and dead letters (figures every worker sees alike: ``last``).
+and outcome and starts a `ThreadReporter` that writes only what changed (an
+idle worker writes every `WORKER_KEEPALIVE_S`). The scheduler reports every
+queue's depth and dead letters (the same for every process: one reads them).
 Actors reach the process's `Telemetry` with `process_telemetry(broker)` to
 report their own figures (cache hits, a watch's lag: docs/dashboard.md).
 """
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
     from workers.scheduler import Scheduler
 
 DELAY_SUFFIX = ".DQ"
+# An idle worker writes its report this often (a change is written at the next interval).
+WORKER_KEEPALIVE_S = 20.0
 
 
 class QueueFigures:
@@ -60,12 +63,10 @@ class WorkerTelemetry(Middleware):
 
     def _start(self, broker: Broker, redis_url: str) -> None:
         settings = self._settings
-        client = connect(redis_url)
-        queues = [name for name in broker.get_declared_queues()
-                  if not name.endswith(DELAY_SUFFIX)]
-        self.telemetry.add(QueueFigures(client, settings.workers.namespace, queues))
-        self._reporter = ThreadReporter(self.telemetry, client, settings.workers.namespace,
-                                        interval_s=settings.dashboard.report_interval_s).start()
+        self._reporter = ThreadReporter(self.telemetry, connect(redis_url),
+                                        settings.workers.namespace,
+                                        interval_s=settings.dashboard.report_interval_s,
+                                        keepalive_s=WORKER_KEEPALIVE_S).start()
 
     def before_worker_shutdown(self, broker: Broker, worker: Worker) -> None:
         if self._reporter is not None:
@@ -107,6 +108,9 @@ def report_scheduler(settings: Settings, client: redis.Redis,
     """Start reporting the scheduler's figures (unless ``[dashboard] reporting`` is off)."""
     telemetry = Telemetry("scheduler")
     telemetry.add(SchedulerFigures(scheduler))
+    # Queue depths and dead letters are the same for every process: one reads them.
+    telemetry.add(QueueFigures(client, settings.workers.namespace, settings.workers.queues))
     reporter = ThreadReporter(telemetry, client, settings.workers.namespace,
-                              interval_s=settings.dashboard.report_interval_s)
+                              interval_s=settings.dashboard.report_interval_s,
+                              keepalive_s=WORKER_KEEPALIVE_S)
     return reporter.start() if settings.dashboard.reporting else reporter

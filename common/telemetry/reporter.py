@@ -172,12 +172,18 @@ class ThreadReporter:
     """Reports from a daemon thread with a blocking client (dramatiq, the scheduler)."""
 
     def __init__(self, telemetry: Telemetry, client: redis.Redis, namespace: str, *,
-                 interval_s: float) -> None:
+                 interval_s: float, keepalive_s: float | None = None) -> None:
+        """Look at the figures every *interval_s*; with *keepalive_s*, write them only when
+        they changed or the last write is *keepalive_s* old (an idle process stays quiet:
+        a dramatiq worker's idle Redis calls are a measured target, bench/workers.py)."""
         self.telemetry = telemetry
         self.identity = Identity.new(telemetry.role)
         self._client = client
         self._namespace = namespace
         self._interval_s = interval_s
+        self._keepalive_s = keepalive_s
+        self._ttl_ms = ttl_ms_for(keepalive_s if keepalive_s is not None else interval_s)
+        self._last: tuple[list[Figure], float] | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._outage = _Outage()
@@ -188,10 +194,21 @@ class ThreadReporter:
         return self
 
     def report(self) -> None:
+        figures = list(self.telemetry.figures())
+        if self._unchanged(figures):
+            return
         pipe = self._client.pipeline(transaction=True)
-        queue_report(pipe, self._namespace, self.identity, self.telemetry.figures(),
-                     at_ms=now_ms(), ttl_ms=ttl_ms_for(self._interval_s))
+        queue_report(pipe, self._namespace, self.identity, figures,
+                     at_ms=now_ms(), ttl_ms=self._ttl_ms)
         pipe.execute()
+        self._last = (figures, time.monotonic())
+
+    def _unchanged(self, figures: list[Figure]) -> bool:
+        if self._keepalive_s is None or self._last is None:
+            return False
+        last_figures, written_at = self._last
+        fresh = time.monotonic() - written_at < self._keepalive_s
+        return fresh and figures == last_figures
 
     def stop(self) -> None:
         self._stop.set()

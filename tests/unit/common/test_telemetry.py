@@ -182,3 +182,24 @@ def test_dashboard_settings_want_a_long_admin_token():
     assert settings.dashboard.report_interval_s == 0.5
     with pytest.raises(ConfigError, match=r"dashboard\.admin_token"):
         load_settings({"HOOKSTREAM_DASHBOARD__ADMIN_TOKEN": "short"})
+
+
+def test_a_keepalive_reporter_writes_only_changes_and_keeps_alive(redis_client):
+    from common.telemetry import Telemetry, ThreadReporter
+
+    telemetry = Telemetry("worker")
+    reporter = ThreadReporter(telemetry, redis_client, "hookstream", interval_s=1,
+                              keepalive_s=60)
+    writes = []
+    execute = redis_client.pipeline
+
+    def counting_pipeline(*args, **kwargs):
+        writes.append(1)
+        return execute(*args, **kwargs)
+
+    redis_client.pipeline = counting_pipeline
+    reporter.report()
+    reporter.report()  # nothing changed: no call
+    telemetry.count("worker_messages_total", labels={"actor": "a", "outcome": "done"})
+    reporter.report()
+    assert len(writes) == 2
