@@ -11,6 +11,7 @@ from dataclasses import dataclass
 class Ports:
     ingress: int = 8000
     streamer: int = 8001
+    airtable: int = 8003  # the Airtable emulator `hookstream dev` runs for its demo
 
 
 INGRESS_WORKER_CLASS = "uvicorn_worker.UvicornWorker"
@@ -42,6 +43,14 @@ def streamer(port: int, *, host: str = "127.0.0.1", graceful_timeout_s: int = 5)
     return [sys.executable, "-m", "uvicorn", "--factory", "streamer.app:get_app",
             "--host", host, "--port", str(port), "--loop", "uvloop", "--http", "httptools",
             "--no-access-log", "--timeout-graceful-shutdown", str(graceful_timeout_s)]
+
+
+def airtable_emulator(port: int, *, wire_url: str, churn_s: float | None = 3.0) -> list[str]:
+    """The local Airtable base of the demo: the emulator, a webhook pinging *wire_url*,
+    and (with *churn_s*) a person changing a record every *churn_s* seconds."""
+    churn = [] if churn_s is None else ["--churn-s", str(churn_s)]
+    return [sys.executable, "-m", "hookstream", "airtable", "emulator", "--seed", "demo",
+            "--port", str(port), "--wire", wire_url, *churn]
 
 
 def all_processes(ports: Ports) -> dict[str, list[str]]:

@@ -17,6 +17,7 @@ import orjson
 from api.verifiers import airtable, generic, github, plain, standard, stripe
 from common.errors import ConfigError
 from common.settings import Settings, SourceSettings
+from hookstream import plain_demo
 from hookstream.demo_trigger import serve_trigger
 
 
@@ -84,14 +85,19 @@ class DemoSource(threading.Thread):
     """Sends a signed ``demo.tick`` webhook every *interval_s* through the whole pipeline.
 
     It also sends one when the demo page's button asks (`hookstream.demo_trigger`,
-    on *trigger_port*, default the ingress port + 2; None: no button).
+    on *trigger_port*, default the ingress port + 2; None: no button). With
+    *plain_source*, every tick also sends the next message of a Plain support
+    thread (`hookstream.plain_demo`) to that source.
     """
 
     def __init__(self, settings: Settings, base_url: str, source: str, *,
                  interval_s: float = 3.0,
-                 trigger_port: int | Literal["auto"] | None = "auto") -> None:
+                 trigger_port: int | Literal["auto"] | None = "auto",
+                 plain_source: str | None = None) -> None:
         super().__init__(daemon=True, name="demo-source")
         self._settings, self._base_url, self._source = settings, base_url, source
+        self._plain_source = plain_source
+        self._plain_steps = itertools.count()
         self._interval_s = interval_s
         if trigger_port == "auto":
             trigger_port = (httpx.URL(base_url).port or 80) + 2
@@ -104,6 +110,14 @@ class DemoSource(threading.Thread):
                              "sent_at_ms": int(time.time() * 1000)})
         return send_webhook(self._settings, self._base_url, self._source, body).status_code
 
+    def send_plain(self) -> int | None:
+        """The next Plain thread message (None without a Plain source)."""
+        if self._plain_source is None:
+            return None
+        body = plain_demo.chat_message(next(self._plain_steps))
+        return send_webhook(self._settings, self._base_url, self._plain_source,
+                            body).status_code
+
     def run(self) -> None:
         if self._trigger_port is not None:
             with contextlib.suppress(OSError):  # port taken: the page's button says so
@@ -111,3 +125,5 @@ class DemoSource(threading.Thread):
         while not self.stopped.wait(self._interval_s):
             with contextlib.suppress(httpx.HTTPError):
                 self.send_one()
+            with contextlib.suppress(httpx.HTTPError):
+                self.send_plain()

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -31,14 +33,15 @@ def wait_for_text(path: Path, text: str, process: subprocess.Popen[bytes], *,
 
 
 def test_dev_runs_everything_and_send_reaches_the_stream(tmp_path, capsys):
-    ports = {"ingress": free_port(), "streamer": free_port()}
+    ports = {"ingress": free_port(), "streamer": free_port(), "airtable": free_port()}
     env = {key: value for key, value in os.environ.items() if not key.startswith("HOOKSTREAM_")}
     env["PYTHONPATH"] = str(ROOT)
     out = tmp_path / "dev.out"
     with out.open("wb") as sink:
         dev = subprocess.Popen(
             [sys.executable, "-m", "hookstream", "dev", "--state-dir", "state", "--no-demo",
-             "--ingress-port", str(ports["ingress"]), "--streamer-port", str(ports["streamer"])],
+             "--ingress-port", str(ports["ingress"]), "--streamer-port", str(ports["streamer"]),
+             "--airtable-port", str(ports["airtable"])],
             cwd=tmp_path, env=env, stdout=sink, stderr=subprocess.DEVNULL)
     try:
         wait_for_text(out, "hookstream is running", dev)
@@ -58,3 +61,56 @@ def test_dev_runs_everything_and_send_reaches_the_stream(tmp_path, capsys):
         dev.send_signal(signal.SIGINT)
         dev.wait(timeout=60)
     assert dev.returncode == 0
+
+
+def test_dev_demo_feeds_every_source_to_the_stream(tmp_path):
+    """The demo of command 1: the Airtable base changing, the Plain thread, the trips."""
+    ports = {"ingress": free_port(), "streamer": free_port(), "airtable": free_port()}
+    env = {key: value for key, value in os.environ.items() if not key.startswith("HOOKSTREAM_")}
+    env["PYTHONPATH"] = str(ROOT)
+    out = tmp_path / "dev.out"
+    with out.open("wb") as sink:
+        dev = subprocess.Popen(
+            [sys.executable, "-m", "hookstream", "dev", "--state-dir", "state",
+             *(arg for name, port in ports.items() for arg in (f"--{name}-port", str(port)))],
+            cwd=tmp_path, env=env, stdout=sink, stderr=subprocess.STDOUT)
+    try:
+        wait_for_text(out, "Airtable demo: a local base", dev)
+        config = tmp_path / "state" / "dev.toml"
+        reader = SseReader(f"http://127.0.0.1:{ports['streamer']}/events",
+                           params={"topic": ["airtable/#", "plain/thread/#", "demo/#"]})
+        try:
+            reader.wait_connected()
+            assert main(["--config", str(config), "sql", "sell", "1"]) == 0
+            seen = wait_for_topics(reader, ("airtable/", "plain/thread/", "demo/trips/"),
+                                   timeout_s=90)
+        finally:
+            reader.close()
+    finally:
+        dev.send_signal(signal.SIGINT)
+        dev.wait(timeout=60)
+    assert seen["airtable/"]["type"].startswith("record."), seen
+    assert seen["plain/thread/"]["data"]["payload"]["chat"]["text"], seen
+    assert seen["demo/trips/"]["topic"] == "demo/trips/company/1", seen
+    assert dev.returncode == 0
+
+
+def wait_for_topics(reader: SseReader, prefixes: tuple[str, ...], *,
+                    timeout_s: float) -> dict[str, dict[str, Any]]:
+    """The first event under each of *prefixes* (fails when one has not come in time)."""
+    seen: dict[str, dict[str, Any]] = {}
+    deadline = time.monotonic() + timeout_s
+    while len(seen) < len(prefixes):
+        left_s = deadline - time.monotonic()
+        assert left_s > 0, f"only {sorted(seen)} came"
+        try:
+            event = reader.events.get(timeout=left_s)
+        except queue.Empty:
+            continue
+        if not event.data:
+            continue
+        envelope = json.loads(event.data)
+        for prefix in prefixes:
+            if envelope["topic"].startswith(prefix) and prefix not in seen:
+                seen[prefix] = envelope
+    return seen

@@ -91,18 +91,22 @@ def test_check_config_lists_the_sources(config):
     result = run(["check-config"], {"HOOKSTREAM_CONFIG": str(config)})
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert lines[0] == "configuration OK: 1 source(s): demo"
+    assert lines[0] == "configuration OK: 3 source(s): airtable, demo, plain"
     assert lines[1].split() == ["SOURCE", "KIND", "TOPIC", "TYPE", "SECRETS"]
-    assert lines[2].split() == ["demo", "standard-webhooks", "webhooks/{source}",
+    assert lines[2].split() == ["airtable", "airtable", "webhooks/{source}",
+                                "{type|webhook.received}", "0"]
+    assert lines[3].split() == ["demo", "standard-webhooks", "webhooks/{source}",
                                 "{type|webhook.received}", "1"]
-    assert "redis_url not set" in lines[3]
+    assert lines[4].split() == ["plain", "plain", "plain/thread/{payload.thread.id}",
+                                "{type|webhook.received}", "1"]
+    assert "redis_url not set" in lines[5]
     assert "whsec_" not in result.output  # secrets are counted, never shown
 
 
 def test_check_config_takes_the_file_from_the_option(config):
     result = run(["--config", str(config), "check-config"])
     assert result.exit_code == 0
-    assert "1 source(s): demo" in result.stdout
+    assert "3 source(s): airtable, demo, plain" in result.stdout
 
 
 @pytest.mark.parametrize(("text", "problem"), [

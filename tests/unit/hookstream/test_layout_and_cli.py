@@ -36,7 +36,7 @@ def test_check_config_accepts_the_demo_config(tmp_path, monkeypatch, capsys):
     config.write_text(demo_config_text())
     monkeypatch.setenv("HOOKSTREAM_CONFIG", str(config))
     assert main(["check-config"]) == 0
-    assert "1 source(s): demo" in capsys.readouterr().out
+    assert "3 source(s): airtable, demo, plain" in capsys.readouterr().out
 
 
 def test_check_config_reports_the_bad_key(tmp_path, monkeypatch, capsys):
