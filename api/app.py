@@ -31,7 +31,7 @@ from api.resources.webhooks import Webhooks
 from api.resp import ReplicaAcks
 from api.routing import Router
 from api.stats import RedisStats, SourceStats
-from api.telemetry import IngressFigures, ReportingLifespan
+from api.telemetry import IngressFigures, ReportingLifespan, off_loop
 from api.verifiers import build_verifier
 from api.verifiers.airtable import StoredSecrets
 from common.keys import queue_key
@@ -39,7 +39,9 @@ from common.logs import configure_logging
 from common.publishing import EventLog, EventPublisher
 from common.redis import connect, connect_async
 from common.settings import Settings, SourceSettings, load_settings
-from common.telemetry import AsyncReporter, Telemetry
+from common.telemetry import AsyncReporter, Figures, Telemetry
+from domains.airtable.budget import token_digest
+from domains.airtable.figures import AirtableFigures
 from domains.airtable.webhooks import WebhookSecrets, WebhookStore
 from domains.sqlwatch import demo
 from domains.sqlwatch.snapshots import NoSnapshots, RedisSnapshots, SnapshotSource
@@ -117,14 +119,28 @@ def get_app() -> Ingress:
                          airtable_secrets=airtable_secrets,
                          airtable=airtable_deps(settings, sync_client))
     if settings.dashboard.reporting:
-        ingress.app.add_middleware(ReportingLifespan(reporting(settings, client, stats)))
+        ingress.app.add_middleware(ReportingLifespan(reporting(
+            settings, client, stats, airtable=airtable_figures(settings, sync_client))))
     return ingress
 
 
-def reporting(settings: Settings, client: redis.asyncio.Redis,
-              stats: SourceStats) -> AsyncReporter:
-    """This process's reporter to the dashboard: the shared per-source counters."""
+def reporting(settings: Settings, client: redis.asyncio.Redis, stats: SourceStats, *,
+              airtable: Figures | None = None) -> AsyncReporter:
+    """This process's reporter to the dashboard: the shared per-source and Airtable counters."""
     telemetry = Telemetry("ingress")
     telemetry.add_async(IngressFigures(list(settings.sources), stats))
+    if airtable is not None:
+        telemetry.add_async(off_loop(airtable))
     return AsyncReporter(telemetry, client, settings.workers.namespace,
                          interval_s=settings.dashboard.report_interval_s)
+
+
+def airtable_figures(settings: Settings, client: redis.Redis) -> AirtableFigures | None:
+    """The Airtable domain's figures, or None when no Airtable token is configured."""
+    config = settings.airtable
+    if config.token is None:
+        return None
+    return AirtableFigures(client, settings.workers.namespace,
+                           base_rate_per_s=config.base_rate_per_s,
+                           token_rate_per_s=config.token_rate_per_s,
+                           token_id=token_digest(config.token.get_secret_value()))

@@ -3,8 +3,10 @@
 The per-source counters live in Redis, shared by every ingress process
 (api/stats.py); each process reads them when it reports and marks them
 ``last`` (the newest read wins), so the dashboard shows the tier's totals
-whichever processes are alive. `ReportingLifespan` runs the reporter on the
-server's event loop, from Falcon's lifespan hooks.
+whichever processes are alive; the Airtable domain's counters and budget use
+(`domains.airtable.figures`) are read the same way, in a thread.
+`ReportingLifespan` runs the reporter on the server's event loop, from
+Falcon's lifespan hooks.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from api.stats import SourceStats
-from common.telemetry import AsyncReporter, Figure, figure
+from common.telemetry import AsyncReporter, Figure, Figures, figure
 from common.telemetry import figures as names
+from common.telemetry.reporter import AsyncFigures
 
 REJECTED = "rejected:"
 
@@ -40,6 +43,13 @@ def _figure(source: str, field: str, value: int) -> Figure:
                       {"source": source, "reason": field.removeprefix(REJECTED)}, merge="last")
     return figure(names.INGRESS_WEBHOOKS, value, {"source": source, "outcome": field},
                   merge="last")
+
+
+def off_loop(source: Figures) -> AsyncFigures:
+    """An async source reading a blocking *source* (a domain's, on a sync client) in a thread."""
+    async def read() -> list[Figure]:
+        return await asyncio.to_thread(lambda: list(source.figures()))
+    return read
 
 
 class ReportingLifespan:

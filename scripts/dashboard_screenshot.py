@@ -5,16 +5,16 @@
 Starts an embedded Valkey, the ingress, a worker, the scheduler and two
 streamers with the dashboard on; opens SSE clients (some with tokens, one that
 never reads, so it is cut as a slow consumer); sends signed webhooks to two
-sources (with a few bad signatures and duplicates). The Airtable, cache and SQL
-panels are fed by a process reporting sample figures through `common.telemetry`
-(role ``sample``), as those domains will once they report. Needs
-/usr/bin/chromium and playwright (never `playwright install`).
+sources (with a few bad signatures and duplicates); sells seats on the SQLite
+demo watch (the scheduler's reader publishes them and reports the lag); and
+drives the Airtable domain's request budget and read cache in Redis (no
+Airtable reached), whose counters the ingress reports. Needs /usr/bin/chromium
+and playwright (never `playwright install`).
 """
 
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 import random
 import secrets
@@ -33,9 +33,10 @@ import redis
 from api.verifiers.standard import new_secret
 from common.events import Event
 from common.publishing import EventLog
-from common.settings import EventLogSettings, Settings
-from common.telemetry import Telemetry, ThreadReporter
-from common.telemetry import figures as names
+from common.settings import AirtableSettings, EventLogSettings, Settings
+from domains.airtable.budget import RequestBudget
+from domains.airtable.cache import ReadCache
+from domains.sqlwatch import demo
 from hookstream import processes
 from hookstream.embedded import EmbeddedRedis, free_port
 from hookstream.sender import send_webhook
@@ -44,6 +45,7 @@ from hookstream.supervisor import Supervisor, wait_http_ok
 ADMIN_TOKEN = secrets.token_hex(16)
 JWT_SECRET = secrets.token_hex(24)
 SECRETS = {"demo": new_secret(), "shop": new_secret()}
+AIRTABLE_TOKEN = "shot-" + secrets.token_hex(8)
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                  "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
@@ -60,6 +62,8 @@ buffer_bytes = 16384
 [dashboard]
 admin_token = "{ADMIN_TOKEN}"
 report_interval_s = 1.0
+[airtable]
+token = "{AIRTABLE_TOKEN}"
 [sources.demo]
 kind = "standard-webhooks"
 secrets = ["{SECRETS['demo']}"]
@@ -121,32 +125,39 @@ def bulk(redis_url: str, stop: threading.Event) -> None:
                           source="screenshot"))
 
 
-def sample_domains(redis_url: str, stop: threading.Event) -> None:
-    """Sample figures for the panels of domains not merged yet, through the reporter API."""
-    telemetry = Telemetry("sample")
-    reporter = ThreadReporter(telemetry, redis.Redis.from_url(redis_url), "hookstream",
-                              interval_s=1.0).start()
-    started = time.monotonic()
-    while not stop.wait(0.2):
-        wave = math.sin((time.monotonic() - started) / 6)
-        telemetry.count(names.CACHE_HITS, random.randint(6, 12), {"cache": "airtable:tbl_trips"})
-        telemetry.count(names.CACHE_MISSES, random.randint(0, 2), {"cache": "airtable:tbl_trips"})
-        telemetry.count(names.AIRTABLE_REQUESTS, random.randint(0, 2), {"outcome": "ok"})
-        telemetry.gauge(names.AIRTABLE_BUDGET_USED, 0.55 + 0.3 * wave, {"scope": "base:appDemo"},
-                        merge="max")
-        telemetry.gauge(names.AIRTABLE_BUDGET_USED, 0.12 + 0.05 * wave, {"scope": "token"},
-                        merge="max")
-        telemetry.gauge(names.SQL_WATCH_LAG, 0.04 + 0.03 * random.random(), {"watch": "trips"},
-                        merge="max")
-        telemetry.gauge(names.SQL_WATCH_LAG, 0.9 + 0.6 * wave, {"watch": "seats"}, merge="max")
-    reporter.stop()
+def airtable_load(redis_url: str, stop: threading.Event) -> None:
+    """The Airtable domain's budget and cache at work, as reads through the cache would."""
+    client = redis.Redis.from_url(redis_url)
+    budget = RequestBudget(client, namespace="hookstream", token=AIRTABLE_TOKEN,
+                           base_rate_per_s=5, token_rate_per_s=50)
+    cache = ReadCache(client, AirtableSettings(), namespace="hookstream")
+    tick = 0
+    while not stop.wait(0.1):
+        tick += 1
+        base = "appDemo" if tick % 4 else "appShop"
+        digest = f"q{random.randint(0, 11)}"
+        if cache.get(base, "tblTrips", 0, digest) is None:
+            with contextlib.suppress(Exception):
+                budget.acquire(base, max_wait_s=2)
+            cache.put(base, "tblTrips", 0, digest, b"[]", ttl_s=random.randint(2, 8))
+
+
+def sql_load(db_url: str, stop: threading.Event) -> None:
+    """Sell a seat now and then on the demo watch's trips (the scheduler's reader publishes)."""
+    while not stop.wait(0.8 + random.random()):
+        with contextlib.suppress(demo.SoldOut):
+            demo.sell(db_url, random.randint(1, 4))
 
 
 def main(target: Path) -> None:
     work = Path(tempfile.mkdtemp(prefix="hookstream-shot-"))
     valkey = EmbeddedRedis(work / "valkey", durable=False).start()
     config = work / "hookstream.toml"
-    config.write_text(CONFIG)
+    config.write_text(CONFIG + demo.demo_watch_toml(work / "demo.db"))
+    watch = Settings.model_validate({"redis_url": valkey.url, "watches": {
+        demo.WATCH: {"url": f"sqlite:///{work / 'demo.db'}", "table": "trips", "key": ["id"],
+                     "topic": "demo/trips/company/{company_id}"}}}).watches[demo.WATCH]
+    demo.prepare(watch)
     env = {key: value for key, value in os.environ.items() if not key.startswith("HOOKSTREAM_")}
     env.update(HOOKSTREAM_CONFIG=str(config), HOOKSTREAM_REDIS_URL=valkey.url)
     settings = Settings.model_validate({"redis_url": valkey.url, **_sources()})
@@ -170,7 +181,8 @@ def main(target: Path) -> None:
                            ("webhooks/shop/order.paid", "carol"), ("public/#", None),
                            ("webhooks/demo", None), ("webhooks/#", "ops-console")])]
         jobs += [(sender, (settings, ingress, stop), {}), (bulk, (valkey.url, stop), {}),
-                 (sample_domains, (valkey.url, stop), {})]
+                 (airtable_load, (valkey.url, stop), {}),
+                 (sql_load, (watch.url.get_secret_value(), stop), {})]
         for target_fn, args, kwargs in jobs:
             threading.Thread(target=target_fn, args=args, kwargs=kwargs, daemon=True).start()
         stalled = [stalled_client(ports.streamer) for _ in range(3)]

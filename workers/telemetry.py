@@ -6,7 +6,8 @@ and outcome and starts a `ThreadReporter` that writes only what changed (an
 idle worker writes every `WORKER_KEEPALIVE_S`). The scheduler reports every
 queue's depth and dead letters (the same for every process: one reads them).
 Actors reach the process's `Telemetry` with `process_telemetry(broker)` to
-report their own figures (cache hits, a watch's lag: docs/dashboard.md).
+report their own figures (docs/dashboard.md). The scheduler, which runs the
+SQL watches' readers, also reports each watch's lag (`domains.sqlwatch.figures`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from common.redis import connect
 from common.settings import Settings
 from common.telemetry import Figure, Telemetry, ThreadReporter, figure
 from common.telemetry import figures as names
+from domains.sqlwatch.figures import SqlWatchFigures
 
 if TYPE_CHECKING:
     from workers.scheduler import Scheduler
@@ -105,11 +107,14 @@ class SchedulerFigures:
 
 def report_scheduler(settings: Settings, client: redis.Redis,
                      scheduler: Scheduler) -> ThreadReporter:
-    """Start reporting the scheduler's figures (unless ``[dashboard] reporting`` is off)."""
+    """Start reporting the scheduler's figures and its SQL watches' lag (unless
+    ``[dashboard] reporting`` is off)."""
     telemetry = Telemetry("scheduler")
     telemetry.add(SchedulerFigures(scheduler))
     # Queue depths and dead letters are the same for every process: one reads them.
     telemetry.add(QueueFigures(client, settings.workers.namespace, settings.workers.queues))
+    if settings.watches:
+        telemetry.add(SqlWatchFigures(client, settings.workers.namespace, list(settings.watches)))
     reporter = ThreadReporter(telemetry, client, settings.workers.namespace,
                               interval_s=settings.dashboard.report_interval_s,
                               keepalive_s=WORKER_KEEPALIVE_S)

@@ -197,6 +197,8 @@ function cache(view) {
   })));
 }
 
+const NOT_REQUESTS = ["throttled", "pauses"];
+
 function airtable(view) {
   const used = rows(view, "airtable_budget_used_ratio");
   const requests = rows(view, "airtable_requests_total");
@@ -204,8 +206,11 @@ function airtable(view) {
   const scopes = used.map((r) => `<tr><td class="name">${esc(r.labels.scope ?? "")}</td>` +
     `<td class="num">${pct(r.value)}</td><td>${bar(r.value, r.value >= 0.8)}</td>` +
     `<td>${sparkline(remember(`airtable:${r.labels.scope}`, r.value), { width: 80, red: r.value >= 0.8 })}</td></tr>`);
-  const asked = requests.length ? `<div class="stats">${stat("requests/s", num(total(requests, "rate")))}` +
-    `${stat("requests", num(total(requests)))}</div>` : "";
+  // throttled (429s) and pauses count what happened to requests already counted
+  const sent = requests.filter((r) => !NOT_REQUESTS.includes(r.labels.outcome));
+  const throttled = requests.filter((r) => r.labels.outcome === "throttled");
+  const asked = requests.length ? `<div class="stats">${stat("requests/s", num(total(sent, "rate")))}` +
+    `${stat("requests", num(total(sent)))}${stat("429s", num(total(throttled)))}</div>` : "";
   fill("airtable", asked + (scopes.length ? table(["budget", { text: "used", num: true }, "", ""], scopes) : ""));
 }
 

@@ -18,6 +18,9 @@ DASHBOARD_CONFIG = f"""
 [dashboard]
 admin_token = "{ADMIN_TOKEN}"
 report_interval_s = 0.25
+[airtable]
+token = "dashboard-airtable-token"
+api_url = "http://127.0.0.1:9"
 """
 ROLES = {"ingress", "worker", "scheduler", "streamer"}
 

@@ -2,7 +2,9 @@
 
 import httpx
 import pytest
+import redis
 
+from domains.airtable.keys import stats_key
 from tests.integration.dashboard_support import ADMIN_TOKEN, ROLES, rows, value, wait_for_view
 from tests.integration.test_pipeline import official_signed
 from tests.sse_client import SseReader
@@ -49,6 +51,11 @@ def test_the_stream_shows_every_process_a_webhook_and_a_connected_client(dashboa
         assert rows(view, "queue_messages", queue="deliveries")
         assert rows(view, "dead_letters", queue="deliveries")
         assert value(view, "scheduler_leading") == 1
+        with redis.Redis.from_url(dashboard_system.redis_url) as shared:
+            shared.hset(stats_key("hookstream"), mapping={"cache_hits": 5, "granted:appX": 2})
+        view = wait_for_view(board, lambda view: (
+            value(view, "cache_hits_total", cache="airtable") == 5
+            and value(view, "airtable_requests_total", outcome="granted") == 2))
     finally:
         board.close()
         if client is not None:

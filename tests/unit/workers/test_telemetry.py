@@ -43,3 +43,16 @@ def test_the_scheduler_reports_its_lease_and_jobs():
     found = as_dict(SchedulerFigures(scheduler).figures())
     assert found == {("scheduler_leading", (), "sum"): 1.0,
                      ("scheduler_jobs_total", (("job", "janitor"),), "sum"): 4.0}
+
+
+def test_the_scheduler_reports_its_watches_lag(make_settings, redis_client):
+    from domains.sqlwatch.keys import meta_key
+    from workers.telemetry import report_scheduler
+
+    settings = make_settings(dashboard={"reporting": False},
+                             watches={"orders": {"url": "sqlite://", "table": "orders",
+                                                 "key": "id", "topic": "sql/orders"}})
+    redis_client.hset(meta_key("hookstream", "orders"), "lag_ms", 40)
+    scheduler = SimpleNamespace(leading=False, fired={})
+    found = as_dict(report_scheduler(settings, redis_client, scheduler).telemetry.figures())
+    assert found[("sql_watch_lag_s", (("watch", "orders"),), "max")] == 0.04
