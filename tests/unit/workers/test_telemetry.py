@@ -39,10 +39,17 @@ def test_the_middleware_counts_messages_by_actor_and_outcome(make_settings, make
 
 
 def test_the_scheduler_reports_its_lease_and_jobs():
-    scheduler = SimpleNamespace(leading=True, fired={"janitor": 4})
+    scheduler = SimpleNamespace(leading=True, fired={"janitor": 4, "trim_event_log": 2})
     found = as_dict(SchedulerFigures(scheduler).figures())
-    assert found == {("scheduler_leading", (), "sum"): 1.0,
-                     ("scheduler_jobs_total", (("job", "janitor"),), "sum"): 4.0}
+    assert found == {("scheduler_leading", (), "sum"): 1.0,  # the janitor's count: no news
+                     ("scheduler_jobs_total", (("job", "trim_event_log"),), "sum"): 2.0}
+
+
+def test_queue_figures_are_read_at_most_every_interval(redis_client):
+    figures = QueueFigures(redis_client, "hookstream", ["deliveries"], every_s=60)
+    first = as_dict(figures.figures())
+    redis_client.rpush("hookstream:deliveries", "m1")
+    assert as_dict(figures.figures()) == first
 
 
 def test_the_scheduler_reports_its_watches_lag(make_settings, redis_client):
