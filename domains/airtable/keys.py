@@ -2,7 +2,9 @@
 
 Keys a Lua script touches together share a hash tag, so they live in one slot:
 ``{airtable}`` for the request budget, pauses and stats; ``{airtable-job:<id>}``
-for one write job's state, input, chunk progress and results.
+for one write job's state, input, chunk progress and results;
+``{airtable-hook:<id>}`` for one webhook's lease, cursor and pending flag (the
+cursor advance checks the lease in one script).
 """
 
 from __future__ import annotations
@@ -89,3 +91,45 @@ def job_lease_key(namespace: str, job_id: str) -> str:
 def idempotency_key(namespace: str, key_digest: str) -> str:
     """The job id a client's ``Idempotency-Key`` (as a digest) created."""
     return f"{namespace}:airtable:idempotency:{key_digest}"
+
+
+# -- change sync and webhook lifecycle -------------------------------------------------------
+
+def _hook_tag(webhook_id: str) -> str:
+    return f"{{airtable-hook:{webhook_id}}}"
+
+
+def cursor_key(namespace: str, webhook_id: str) -> str:
+    """The cursor of the next webhook payload to process (Airtable's, starts at 1)."""
+    return f"{namespace}:{_hook_tag(webhook_id)}:cursor"
+
+
+def lease_key(namespace: str, webhook_id: str) -> str:
+    """Held by the one worker processing this webhook's payloads."""
+    return f"{namespace}:{_hook_tag(webhook_id)}:lease"
+
+
+def pending_key(namespace: str, webhook_id: str) -> str:
+    """Set by every ping; the lease holder runs again while it finds it set."""
+    return f"{namespace}:{_hook_tag(webhook_id)}:pending"
+
+
+def webhooks_key(namespace: str) -> str:
+    """Hash webhook id -> JSON {base, table, notification_url, expiration_time, mac_secret}:
+    the MAC secret store the ingress verifier reads, and what the refresher walks."""
+    return f"{namespace}:airtable:webhooks"
+
+
+def schema_key(namespace: str, base: str) -> str:
+    """One base's schema as JSON: table id -> {name, fields: {field id: name}}."""
+    return f"{namespace}:airtable:schema:{base}"
+
+
+def snapshot_key(namespace: str, base: str, table_id: str) -> str:
+    """Hash record id -> JSON cells by field id: the last known records of one table."""
+    return f"{namespace}:airtable:snapshot:{base}:{table_id}"
+
+
+def lifecycle_key(namespace: str) -> str:
+    """Hash webhook id -> JSON of its last lifecycle problem (expired, deleted, refresh failed)."""
+    return f"{namespace}:airtable:webhook-problems"

@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 import redis
 
-from domains.airtable.sync_keys import schema_key
+from domains.airtable.keys import schema_key
 from domains.airtable.transport import ApiFactory, call
 
 SCHEMA_TTL_S = 3_600

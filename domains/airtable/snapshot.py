@@ -14,8 +14,8 @@ from typing import Any
 import orjson
 import redis
 
+from domains.airtable.keys import snapshot_key
 from domains.airtable.payloads import RecordChange
-from domains.airtable.sync_keys import snapshot_key
 
 
 class Snapshot:

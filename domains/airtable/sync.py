@@ -27,17 +27,17 @@ import structlog
 from common.errors import HookstreamError
 from common.publishing import EventPublisher
 from domains.airtable.changes import events_for
-from domains.airtable.lease import WebhookLease
-from domains.airtable.payloads import Transaction, transactions
-from domains.airtable.schema import SchemaCache
-from domains.airtable.snapshot import Snapshot
-from domains.airtable.sync_keys import (
+from domains.airtable.keys import (
     cursor_key,
     lease_key,
     pending_key,
     stats_key,
     table_generation_key,
 )
+from domains.airtable.lease import WebhookLease
+from domains.airtable.payloads import Transaction, transactions
+from domains.airtable.schema import SchemaCache
+from domains.airtable.snapshot import Snapshot
 from domains.airtable.transport import ApiFactory
 
 log = structlog.get_logger(__name__)

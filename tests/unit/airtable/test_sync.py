@@ -11,9 +11,9 @@ from pyairtable import Api
 from common.events import Event
 from common.publishing import EventLog
 from common.settings import EventLogSettings
+from domains.airtable.keys import cursor_key, stats_key, table_generation_key
 from domains.airtable.payloads import Transaction
 from domains.airtable.sync import ChangeSync, LeaseBusy
-from domains.airtable.sync_keys import cursor_key, stats_key, table_generation_key
 from tests.airtable_support import DEMO_BASE, DEMO_TABLE, admin
 
 SPEC = {"options": {"filters": {"dataTypes": ["tableData"], "recordChangeScope": DEMO_TABLE},
