@@ -36,8 +36,8 @@ from typing import Any
 import httpx
 import redis
 
-from common.settings import AirtableSettings
-from domains.airtable.transport import plain_api_factory
+from common.settings import Settings
+from domains.airtable.services import budgeted_api_factory
 from domains.airtable.webhooks import Webhooks
 from hookstream import processes
 from hookstream.embedded import EmbeddedRedis, free_port
@@ -135,8 +135,10 @@ def run(changes: int, rate_per_s: float, work: Path) -> str:
         supervisor.start("worker", processes.worker(processes=1, threads=4))
         wait_http_ok(f"http://127.0.0.1:{ports.ingress}/readyz")
         wait_http_ok(f"http://127.0.0.1:{ports.streamer}/readyz")
-        webhooks = Webhooks(client, plain_api_factory(AirtableSettings(
-            api_url=emulator.url, token=TOKEN)), namespace="hookstream")
+        settings = Settings.model_validate({"airtable": {"api_url": emulator.url,
+                                                         "token": TOKEN}})
+        webhooks = Webhooks(client, budgeted_api_factory(client, settings, max_wait_s=10),
+                            namespace="hookstream")
         hook = webhooks.create(BASE, f"http://127.0.0.1:{ports.ingress}/webhooks/airtable",
                                table=TABLE)
         stream = Stream(f"http://127.0.0.1:{ports.streamer}/events", f"airtable/{BASE}/{TABLE}/+")
@@ -227,7 +229,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-airtable-") as work:
         report = run(changes, rate_per_s, Path(work))
     print(report)
-    RESULTS.write_text(report + "\n")
+    earlier = RESULTS.read_text() if RESULTS.exists() else ""
+    RESULTS.write_text(report + "\n\n" + earlier)  # newest first, earlier runs kept
 
 
 if __name__ == "__main__":

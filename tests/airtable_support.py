@@ -16,9 +16,11 @@ DEMO_TABLE = "tblTasks000000001"
 
 
 def start_emulator(*, rate_per_s: int = 1000, penalty_s: float = 30.0,
-                   seed: str | None = "demo", tokens=frozenset()) -> EmulatorThread:
+                   seed: str | None = "demo", tokens=frozenset(),
+                   token_rate_per_s: int = 10_000) -> EmulatorThread:
+    """The emulator in a thread; both limits lifted unless a test sets them."""
     return EmulatorThread(build(seed=seed, rate_per_s=rate_per_s, penalty_s=penalty_s,
-                                tokens=tokens)).start()
+                                tokens=tokens, token_rate_per_s=token_rate_per_s)).start()
 
 
 def admin(url: str, method: str, path: str, json=None) -> dict:

@@ -15,10 +15,9 @@ import orjson
 import structlog
 from pyairtable import Api
 
-from domains.airtable.errors import MustWait
+from domains.airtable.errors import Gone, MustWait
 from domains.airtable.services import READ_MAX_WAIT_S, build_budgeted_api
 from domains.airtable.sync import ChangeSync, LeaseBusy
-from domains.airtable.sync_errors import Gone
 from domains.airtable.webhooks import Webhooks, poll_webhooks
 from workers.broker import context, settings
 from workers.errors import Permanent, RateLimited, classified

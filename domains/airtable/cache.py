@@ -30,7 +30,7 @@ from common.redis import text
 from common.settings import AirtableSettings
 from domains.airtable import keys
 from domains.airtable.client import translated
-from domains.airtable.errors import RequestRejected
+from domains.airtable.errors import Gone
 
 TABLE_NAMES_TTL_S = 3_600
 
@@ -70,8 +70,7 @@ class TableIds:
             return table
         found = self._lookup(base, f"name:{table}")
         if found is None:
-            raise RequestRejected(f"no table {table!r} in base {base}", status=404,
-                                  error_type="TABLE_NOT_FOUND")
+            raise Gone(f"no table {table!r} in base {base}", error_type="TABLE_NOT_FOUND")
         return found
 
     def table_name(self, base: str, table_id: str) -> str | None:

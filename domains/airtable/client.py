@@ -10,7 +10,7 @@ own 429 retry (a urllib3 ``Retry`` that gives up after ~3 s) is switched off
 5xx, timeouts and refused connections raise `AirtableDown`. Both are
 `MustWait`: the caller waits, a job is retried later, nothing fails.
 Other 4xx come out of pyairtable as ``requests.HTTPError``; `translated`
-turns them into `RequestRejected`.
+turns them into `RequestRejected` (`Gone` for a 404).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from requests.adapters import HTTPAdapter
 
 from common.settings import AirtableSettings
 from domains.airtable.budget import RequestBudget
-from domains.airtable.errors import AirtableDown, BasePaused, RequestRejected
+from domains.airtable.errors import AirtableDown, BasePaused, Gone, RequestRejected
 
 log = structlog.get_logger(__name__)
 DOWN_RETRY_AFTER_S = 5.0
@@ -103,12 +103,15 @@ def build_api(settings: AirtableSettings, budget: RequestBudget, *,
 
 @contextmanager
 def translated() -> Iterator[None]:
-    """Turn pyairtable's ``HTTPError`` for a 4xx into `RequestRejected`."""
+    """Turn pyairtable's ``HTTPError`` for a 4xx into `RequestRejected` (`Gone` for 404)."""
     try:
         yield
     except requests.HTTPError as exc:
         response = exc.response
         status = response.status_code if response is not None else 0
+        if status == 404:
+            raise Gone(f"Airtable answered 404 {_error_type(response)}",
+                       error_type=_error_type(response)) from exc
         raise RequestRejected(f"Airtable refused the request: HTTP {status} "
                               f"{_error_type(response)}", status=status,
                               error_type=_error_type(response)) from exc

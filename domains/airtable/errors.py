@@ -6,6 +6,7 @@ AirtableError
  │    ├── BudgetBusy      the next free request slot is further off than the caller waits
  │    └── AirtableDown    5xx, timeout or no connection
  ├── RequestRejected      a 4xx other than 429 (invalid fields, unknown record): permanent
+ │    └── Gone            404: a webhook expired or deleted, a base, table or record removed
  ├── InvalidWrite         a write request the ingress refuses (400)
  └── JobNotFound          no write job has that id
 """
@@ -53,6 +54,13 @@ class RequestRejected(AirtableError):
         super().__init__(message)
         self.status = status
         self.error_type = error_type
+
+
+class Gone(RequestRejected):
+    """Airtable does not know the thing asked for (404)."""
+
+    def __init__(self, message: str, *, error_type: str = "NOT_FOUND") -> None:
+        super().__init__(message, status=404, error_type=error_type)
 
 
 class InvalidWrite(AirtableError):

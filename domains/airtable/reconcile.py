@@ -21,11 +21,11 @@ from pyairtable import Api
 from common.events import Event
 from common.publishing import EventPublisher
 from domains.airtable.changes import record_data, record_event
+from domains.airtable.errors import Gone
 from domains.airtable.keys import table_generation_key
 from domains.airtable.payloads import RecordChange
 from domains.airtable.schema import BaseSchema, SchemaCache
 from domains.airtable.snapshot import Snapshot
-from domains.airtable.sync_errors import Gone
 from domains.airtable.transport import ApiFactory, call
 
 PAGE_SIZE = 100

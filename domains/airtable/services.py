@@ -15,6 +15,7 @@ from domains.airtable.budget import RequestBudget
 from domains.airtable.cache import ReadCache, RecordReader, TableIds
 from domains.airtable.client import build_api
 from domains.airtable.jobs import JobStore
+from domains.airtable.transport import ApiFactory
 from domains.airtable.writes import WriteRunner
 
 READ_MAX_WAIT_S = 10.0
@@ -32,6 +33,20 @@ def build_budget(client: redis.Redis, settings: Settings) -> RequestBudget:
 def build_budgeted_api(client: redis.Redis, settings: Settings, *,
                        max_wait_s: float) -> pyairtable.Api:
     return build_api(settings.airtable, build_budget(client, settings), max_wait_s=max_wait_s)
+
+
+def budgeted_api_factory(client: redis.Redis, settings: Settings, *,
+                         max_wait_s: float) -> ApiFactory:
+    """An `ApiFactory` for the change sync, webhooks and reconciliation outside the
+    workers (the CLI, the bench): one budgeted `Api`, built on first use."""
+    built: list[pyairtable.Api] = []
+
+    def api() -> pyairtable.Api:
+        if not built:
+            built.append(build_budgeted_api(client, settings, max_wait_s=max_wait_s))
+        return built[0]
+
+    return api
 
 
 def build_reader(client: redis.Redis, settings: Settings, *,

@@ -17,9 +17,9 @@ import orjson
 import redis
 import structlog
 
+from domains.airtable.errors import Gone
 from domains.airtable.keys import cursor_key, lifecycle_key, stats_key, webhooks_key
 from domains.airtable.sync import LeaseBusy
-from domains.airtable.sync_errors import Gone
 from domains.airtable.transport import ApiFactory, call
 
 log = structlog.get_logger(__name__)

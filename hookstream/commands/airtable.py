@@ -9,6 +9,9 @@ and never printed.
 
 from __future__ import annotations
 
+import functools
+import math
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -17,7 +20,10 @@ import click
 
 if TYPE_CHECKING:
     from common.settings import Settings
+    from domains.airtable.reconcile import Drift, Reconciler
     from domains.airtable.webhooks import Webhooks
+
+CLI_MAX_WAIT_S = 30.0  # the longest one request waits for a slot of the shared budget
 
 
 @click.group()
@@ -35,13 +41,15 @@ def _settings(obj: Any) -> Settings:
     return settings
 
 
-def _webhooks(obj: Any) -> Webhooks:
+def _webhooks(obj: Any, settings: Settings | None = None) -> Webhooks:
+    """Webhooks on the budgeted client: the CLI spends the budget the workers share."""
     from common.redis import connect
-    from domains.airtable.transport import plain_api_factory
+    from domains.airtable.services import budgeted_api_factory
     from domains.airtable.webhooks import Webhooks
 
-    settings = _settings(obj)
-    return Webhooks(connect(settings.require_redis_url()), plain_api_factory(settings.airtable),
+    settings = settings or _settings(obj)
+    client = connect(settings.require_redis_url())
+    return Webhooks(client, budgeted_api_factory(client, settings, max_wait_s=CLI_MAX_WAIT_S),
                     namespace=settings.workers.namespace)
 
 
@@ -49,9 +57,13 @@ def _webhooks(obj: Any) -> Webhooks:
 def _reported() -> Iterator[None]:
     """Domain and configuration errors as one clear line (exit 1)."""
     from common.errors import HookstreamError
+    from domains.airtable.errors import MustWait
 
     try:
         yield
+    except MustWait as exc:
+        raise click.ClickException(f"{exc}; try again in {math.ceil(exc.retry_after_s)} s"
+                                   ) from None
     except HookstreamError as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -127,30 +139,51 @@ def delete(obj: Any, base: str, webhook_id: str) -> None:
 @click.argument("table")
 @click.option("--publish/--no-publish", default=True,
               help="Publish the drift as record events (--no-publish: store a baseline).")
+@click.option("--max-wait-s", type=float, default=300.0, show_default=True,
+              help="How long to keep waiting out a paused base (a 429) or Airtable down.")
 @click.pass_obj
-def sync(obj: Any, base: str, table: str, publish: bool) -> None:
+def sync(obj: Any, base: str, table: str, publish: bool, max_wait_s: float) -> None:
     """Read every record of TABLE, publish what changed since the last known state."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
     from common.publishing import EventLog
     from common.redis import connect
     from domains.airtable.reconcile import Reconciler
-    from domains.airtable.transport import plain_api_factory
+    from domains.airtable.services import budgeted_api_factory
 
     settings = _settings(obj)
     with _reported():
         client = connect(settings.require_redis_url())
         reconciler = Reconciler(client, EventLog(client, settings.events),
-                                plain_api_factory(settings.airtable),
+                                budgeted_api_factory(client, settings, max_wait_s=CLI_MAX_WAIT_S),
                                 namespace=settings.workers.namespace)
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                      transient=True) as bar:
-            task = bar.add_task(f"reading {table}", total=None)
-            drift = reconciler.run(base, table, publish=publish,
-                                   progress=lambda n: bar.advance(task, n))
+        drift = _reconcile_patiently(reconciler, base, table, publish=publish,
+                                     max_wait_s=max_wait_s)
     click.echo(f"{drift.records} records; drift: {drift.count('created')} created, "
                f"{drift.count('updated')} updated, {drift.count('deleted')} deleted; "
                f"{drift.published} events published")
+
+
+def _reconcile_patiently(reconciler: Reconciler, base: str, table: str, *, publish: bool,
+                         max_wait_s: float) -> Drift:
+    """Run the reconciliation with a progress bar; after a `MustWait` (a paused base,
+    Airtable down) wait and read again, for up to *max_wait_s* in all."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from domains.airtable.errors import MustWait
+
+    deadline = time.monotonic() + max_wait_s
+    while True:
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      transient=True) as bar:
+            task = bar.add_task(f"reading {table}", total=None)
+            try:
+                return reconciler.run(base, table, publish=publish,
+                                      progress=functools.partial(bar.advance, task))
+            except MustWait as exc:  # nothing written before the reads finish: safe to redo
+                if time.monotonic() + exc.retry_after_s > deadline:
+                    raise
+                wait_s, why = exc.retry_after_s, str(exc)
+        click.echo(f"{why}; reading again in {math.ceil(wait_s)} s", err=True)
+        time.sleep(wait_s)
 
 
 @airtable.command("emulator")
@@ -158,9 +191,12 @@ def sync(obj: Any, base: str, table: str, publish: bool) -> None:
 @click.option("--port", type=int, default=8090, show_default=True)
 @click.option("--seed", default=None, help="A JSON seed file, or 'demo' for the demo base.")
 @click.option("--token", "tokens", multiple=True, help="Accepted bearer token (any if none).")
-@click.option("--rate-per-s", type=int, default=5, show_default=True)
+@click.option("--rate-per-s", type=int, default=5, show_default=True,
+              help="Requests per base in any sliding second.")
+@click.option("--token-rate-per-s", type=int, default=50, show_default=True,
+              help="Requests per token in any sliding second, all bases together.")
 @click.option("--penalty-s", type=float, default=30.0, show_default=True,
-              help="How long a base answers 429 after going over the rate.")
+              help="How long a base (or token) answers 429 after going over its rate.")
 @click.option("--wire", "wire_url", default=None,
               help="Demo: create a webhook on the demo base pinging this URL "
                    "(the ingress's /webhooks/SOURCE), its secret stored in Redis.")
@@ -168,13 +204,13 @@ def sync(obj: Any, base: str, table: str, publish: bool) -> None:
               help="Demo: a person changes the demo base every this many seconds.")
 @click.pass_obj
 def emulator(obj: Any, host: str, port: int, seed: str | None, tokens: tuple[str, ...],
-             rate_per_s: int, penalty_s: float, wire_url: str | None,
+             rate_per_s: int, token_rate_per_s: int, penalty_s: float, wire_url: str | None,
              churn_s: float | None) -> None:
     """Run a local Airtable-compatible server (real HTTP, in-memory)."""
     from domains.airtable.emulator.server import EmulatorThread, build, serve
 
     state = build(seed=seed, tokens=frozenset(tokens), rate_per_s=rate_per_s,
-                  penalty_s=penalty_s)
+                  penalty_s=penalty_s, token_rate_per_s=token_rate_per_s)
     click.echo(f"Airtable emulator on http://{host}:{port} (admin API under /_admin)")
     if wire_url is None and churn_s is None:
         serve(state, host=host, port=port)
@@ -188,12 +224,7 @@ def emulator(obj: Any, host: str, port: int, seed: str | None, tokens: tuple[str
 
 def _demo(obj: Any, url: str, wire_url: str | None, churn_s: float | None, *,
           token: str) -> None:
-    import time
-
-    from common.redis import connect
     from domains.airtable.emulator.demo import DEMO_BASE, DEMO_TABLE, churn
-    from domains.airtable.transport import plain_api_factory
-    from domains.airtable.webhooks import Webhooks
 
     if wire_url is not None:
         settings = _settings(obj)
@@ -203,8 +234,7 @@ def _demo(obj: Any, url: str, wire_url: str | None, churn_s: float | None, *,
 
             airtable = airtable.model_copy(update={"token": SecretStr(token)})
         with _reported():
-            hook = Webhooks(connect(settings.require_redis_url()), plain_api_factory(airtable),
-                            namespace=settings.workers.namespace).create(
+            hook = _webhooks(obj, settings.model_copy(update={"airtable": airtable})).create(
                 DEMO_BASE, wire_url, table=DEMO_TABLE)
         click.echo(f"webhook {hook.id} pings {wire_url}")
     if churn_s is not None:

@@ -15,8 +15,8 @@ import pytest
 import redis
 from pyairtable import Api
 
-from common.settings import AirtableSettings
-from domains.airtable.transport import plain_api_factory
+from common.settings import Settings
+from domains.airtable.services import budgeted_api_factory
 from domains.airtable.webhooks import Webhooks
 from hookstream import processes
 from hookstream.embedded import free_port
@@ -71,9 +71,12 @@ class AirtableCluster:
         self.supervisor.start("streamer", processes.streamer(ports.streamer))
         self.supervisor.start("scheduler", processes.scheduler())
         self.workers: Supervisor | None = None
-        settings = AirtableSettings(api_url=self.emulator.url, token=TOKEN)
+        settings = Settings.model_validate({"airtable": {"api_url": self.emulator.url,
+                                                         "token": TOKEN}})
         self.api = Api(TOKEN, endpoint_url=self.emulator.url, retry_strategy=None)
-        self.webhooks = Webhooks(self.redis, plain_api_factory(settings), namespace="hookstream")
+        self.webhooks = Webhooks(self.redis, budgeted_api_factory(self.redis, settings,
+                                                                  max_wait_s=10),
+                                 namespace="hookstream")
 
     def start_workers(self, *modules: str) -> None:
         self.workers = Supervisor(self.env, cwd=str(ROOT), log_dir=str(self.tmp_path),

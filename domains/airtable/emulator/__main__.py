@@ -16,15 +16,17 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--token", action="append", default=[],
                         help="accepted bearer token (repeatable; none = any token)")
     parser.add_argument("--rate-per-s", type=int, default=5, help="requests per base per second")
+    parser.add_argument("--token-rate-per-s", type=int, default=50,
+                        help="requests per token per second (all bases)")
     parser.add_argument("--penalty-s", type=float, default=30.0,
-                        help="how long a base answers 429 after going over the rate")
+                        help="how long a base (or token) answers 429 after going over its rate")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse(argv)
     emulator = build(seed=args.seed, tokens=frozenset(args.token), rate_per_s=args.rate_per_s,
-                     penalty_s=args.penalty_s)
+                     penalty_s=args.penalty_s, token_rate_per_s=args.token_rate_per_s)
     serve(emulator, host=args.host, port=args.port)
 
 

@@ -15,7 +15,7 @@ need beyond Airtable's own API.
     GET  /_admin/bases/{base}/webhooks/{webhook}/fetches payload listings served (time, txns)
     GET  /_admin/webhooks/expired                   webhooks that expired
     POST /_admin/clock {"advance_s"}                move the wall clock forward
-    POST /_admin/limits {"rate_per_s", "penalty_s"}
+    POST /_admin/limits {"rate_per_s", "token_rate_per_s", "penalty_s"}
 """
 
 from __future__ import annotations
@@ -130,16 +130,21 @@ async def clock(request: Request) -> Response:
 
 
 async def limits(request: Request) -> Response:
-    emulator = emulator_of(request)
+    limiter = emulator_of(request).limiter
     document = await body_of(request)
-    if "rate_per_s" in document:
-        emulator.limiter.rate_per_s = int(document["rate_per_s"])
-    if "penalty_s" in document:
-        emulator.limiter.penalty_s = float(document["penalty_s"])
-    if emulator.limiter.rate_per_s < 1:
-        raise invalid("INVALID_REQUEST_UNKNOWN", "rate_per_s must be at least 1")
-    return answer({"rate_per_s": emulator.limiter.rate_per_s,
-                    "penalty_s": emulator.limiter.penalty_s})
+    wanted = {name: document[name] for name in LIMITS if name in document}
+    for name, value in wanted.items():
+        if not isinstance(value, int | float) or isinstance(value, bool) or value < LIMITS[name]:
+            raise invalid("INVALID_REQUEST_UNKNOWN",
+                          f"{name} must be a number of at least {LIMITS[name]}")
+    limiter.rate_per_s = int(wanted.get("rate_per_s", limiter.rate_per_s))
+    limiter.token_rate_per_s = int(wanted.get("token_rate_per_s", limiter.token_rate_per_s))
+    limiter.penalty_s = float(wanted.get("penalty_s", limiter.penalty_s))
+    return answer({"rate_per_s": limiter.rate_per_s, "token_rate_per_s": limiter.token_rate_per_s,
+                   "penalty_s": limiter.penalty_s})
+
+
+LIMITS = {"rate_per_s": 1, "token_rate_per_s": 1, "penalty_s": 0}
 
 
 def routes() -> list[Route]:

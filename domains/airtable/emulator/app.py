@@ -1,7 +1,7 @@
 """The emulator's HTTP surface: Airtable's Web API paths and JSON shapes.
 
 ``create_app(emulator)`` wires the routes; every ``/v0`` request needs a bearer
-token and passes the per-base rate limit before its handler runs.
+token and passes the per-base and per-token rate limits before its handler runs.
 """
 
 from __future__ import annotations
@@ -26,14 +26,14 @@ Handler = Callable[[Request], Awaitable[Response]]
 
 
 def guarded(handler: Handler) -> Handler:
-    """Bearer token, then the per-base rate limit, then the handler."""
+    """Bearer token, then the per-base and per-token rate limits, then the handler."""
 
     async def run(request: Request) -> Response:
         emulator = emulator_of(request)
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not emulator.token_ok(token.strip()):
             raise ApiProblem(401, "AUTHENTICATION_REQUIRED", "Authentication required")
-        emulator.limiter.admit(request.path_params["base"])
+        emulator.limiter.admit(request.path_params["base"], token.strip())
         return await handler(request)
 
     return run

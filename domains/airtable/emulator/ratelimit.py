@@ -1,9 +1,11 @@
-"""Airtable's per-base limit: N requests in ANY sliding second, then a penalty.
+"""Airtable's limits: N requests per base and M per token in ANY sliding second, then a penalty.
 
-A request over the limit answers 429 and starts the penalty (30 s by default);
-during it every request to that base answers 429. The per-base counters (and
-the busiest sliding second seen, counting refused attempts too) are what the
-budget tests and the bench read back through the admin API.
+A request over a limit answers 429 and starts the penalty (30 s by default);
+during it every request to that base (or with that token, to any base) answers
+429. Airtable's figures are 5 per base and 50 per token. The per-base counters
+(and the busiest sliding second seen, counting refused attempts too) are what
+the budget tests and the bench read back through the admin API; the per-token
+ones are kept the same way, by token.
 """
 
 from __future__ import annotations
@@ -45,30 +47,44 @@ def _slide(window: deque[float], now: float) -> None:
 
 class RateLimiter:
     def __init__(self, *, rate_per_s: int = 5, penalty_s: float = 30.0,
+                 token_rate_per_s: int = 50,
                  now: Callable[[], float] = time.monotonic) -> None:
         self.now = now
         self.rate_per_s = rate_per_s
+        self.token_rate_per_s = token_rate_per_s
         self.penalty_s = penalty_s
         self.traffic: dict[str, BaseTraffic] = {}
+        self.token_traffic: dict[str, BaseTraffic] = {}
 
-    def admit(self, base_id: str) -> None:
-        """Count one request to ``base_id``; raise `RateLimited` if it is refused."""
+    def admit(self, base_id: str, token: str | None = None) -> None:
+        """Count one request to ``base_id`` (with ``token``); raise `RateLimited` if refused.
+
+        A request refused by one limit counts as an attempt in both and as
+        accepted in neither."""
         now = self.now()
-        traffic = self.traffic.setdefault(base_id, BaseTraffic())
-        traffic.requests += 1
-        _slide(traffic.attempts, now)
-        traffic.attempts.append(now)
-        traffic.peak_attempts_per_s = max(traffic.peak_attempts_per_s, len(traffic.attempts))
-        _slide(traffic.accepted, now)
-        if now < traffic.penalty_until:
-            self._refuse(traffic, now, start_penalty=False)
-        if len(traffic.accepted) >= self.rate_per_s:
-            self._refuse(traffic, now, start_penalty=True)
-        traffic.accepted.append(now)
-        traffic.peak_accepted_per_s = max(traffic.peak_accepted_per_s, len(traffic.accepted))
+        lanes = [(self.traffic.setdefault(base_id, BaseTraffic()), self.rate_per_s)]
+        if token is not None:
+            lanes.append((self.token_traffic.setdefault(token, BaseTraffic()),
+                          self.token_rate_per_s))
+        for traffic, _ in lanes:
+            traffic.requests += 1
+            _slide(traffic.attempts, now)
+            traffic.attempts.append(now)
+            traffic.peak_attempts_per_s = max(traffic.peak_attempts_per_s, len(traffic.attempts))
+            _slide(traffic.accepted, now)
+        for traffic, limit in lanes:
+            if now < traffic.penalty_until:
+                self._refuse(lanes, traffic, now, start_penalty=False)
+            if len(traffic.accepted) >= limit:
+                self._refuse(lanes, traffic, now, start_penalty=True)
+        for traffic, _ in lanes:
+            traffic.accepted.append(now)
+            traffic.peak_accepted_per_s = max(traffic.peak_accepted_per_s, len(traffic.accepted))
 
-    def _refuse(self, traffic: BaseTraffic, now: float, *, start_penalty: bool) -> None:
-        traffic.rejected += 1
+    def _refuse(self, lanes: list[tuple[BaseTraffic, int]], traffic: BaseTraffic, now: float,
+                *, start_penalty: bool) -> None:
+        for counted, _ in lanes:
+            counted.rejected += 1
         if start_penalty:
             traffic.penalties += 1
             traffic.penalty_until = now + self.penalty_s
@@ -76,6 +92,9 @@ class RateLimiter:
 
     def stats(self, base_id: str) -> dict[str, Any]:
         return self.traffic.setdefault(base_id, BaseTraffic()).stats(self.now())
+
+    def token_stats(self, token: str) -> dict[str, Any]:
+        return self.token_traffic.setdefault(token, BaseTraffic()).stats(self.now())
 
     def reset(self, base_id: str) -> None:
         self.traffic.pop(base_id, None)

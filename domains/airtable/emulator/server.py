@@ -31,9 +31,10 @@ def load_seed(seed: str | Path | None) -> dict[str, Any]:
 
 
 def build(*, seed: str | Path | None = None, tokens: frozenset[str] = frozenset(),
-          rate_per_s: int = 5, penalty_s: float = 30.0) -> Emulator:
+          rate_per_s: int = 5, penalty_s: float = 30.0, token_rate_per_s: int = 50) -> Emulator:
     emulator = Emulator(tokens=tokens,
-                        limiter=RateLimiter(rate_per_s=rate_per_s, penalty_s=penalty_s))
+                        limiter=RateLimiter(rate_per_s=rate_per_s, penalty_s=penalty_s,
+                                            token_rate_per_s=token_rate_per_s))
     emulator.store.load(load_seed(seed), now_s=emulator.clock.now_s())
     return emulator
 

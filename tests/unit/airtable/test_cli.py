@@ -5,6 +5,7 @@ from __future__ import annotations
 import types
 
 import pytest
+import redis
 from click.testing import CliRunner
 
 from common.settings import Settings
@@ -56,3 +57,32 @@ def test_sync_reports_the_drift(run) -> None:
 def test_errors_are_one_clear_line(run) -> None:
     result = run("sync", DEMO_BASE, "Nope")
     assert result.exit_code == 1 and "no table 'Nope'" in result.output
+
+
+@pytest.fixture
+def paused(redis_url, run):
+    """Pause the demo base in the shared budget, as a worker's 429 would."""
+    from domains.airtable.services import build_budget
+
+    def pause(seconds: float) -> None:
+        settings = Settings.model_validate({"airtable": {"token": "cli-token"}})
+        build_budget(redis.Redis.from_url(redis_url), settings).pause(DEMO_BASE, seconds)
+
+    return pause
+
+
+def test_sync_waits_out_a_paused_base_and_reads_again(run, paused) -> None:
+    paused(1.0)
+    result = run("sync", DEMO_BASE, "Tasks")
+    assert result.exit_code == 0, result.output
+    assert "paused after a 429; reading again in 1 s" in result.output
+    assert "3 records; drift: 3 created" in result.output
+
+
+def test_sync_gives_up_after_max_wait_and_webhooks_say_when_to_try_again(run, paused) -> None:
+    paused(5.0)
+    result = run("sync", DEMO_BASE, "Tasks", "--max-wait-s", "1")
+    assert result.exit_code == 1
+    assert "paused after a 429; try again in 5 s" in result.output
+    listed = run("webhooks", "list", DEMO_BASE)
+    assert listed.exit_code == 1 and "try again in" in listed.output

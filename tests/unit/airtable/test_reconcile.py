@@ -7,8 +7,8 @@ import pytest
 from common.events import Event
 from common.publishing import EventLog
 from common.settings import EventLogSettings
+from domains.airtable.errors import Gone
 from domains.airtable.reconcile import Reconciler
-from domains.airtable.sync_errors import Gone
 from tests.airtable_support import DEMO_BASE, DEMO_TABLE
 
 NS = "hookstream"

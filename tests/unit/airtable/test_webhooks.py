@@ -7,7 +7,7 @@ import pytest
 from api.verifiers.airtable import AirtableVerifier
 from api.verifiers.base import InvalidSignature
 from common.settings import Settings
-from domains.airtable.sync_errors import Gone
+from domains.airtable.errors import Gone
 from domains.airtable.webhooks import Webhooks, WebhookSecrets
 from tests.airtable_support import DEMO_BASE, DEMO_TABLE, admin
 
