@@ -42,6 +42,7 @@ import sqlalchemy as sa
 from bench.fdlimit import raise_fd_limit
 from common.publishing import EventLog
 from common.settings import EventLogSettings, WatchSettings
+from domains.sqlwatch import keys as sql_keys
 from domains.sqlwatch import triggers
 from domains.sqlwatch.differ import Differ
 from domains.sqlwatch.watch import Watch
@@ -233,15 +234,33 @@ def sustained(engine: sa.Engine, client: redis.Redis) -> dict[str, Any]:
             "streamed_per_s": round(CHANGES / elapsed_s), "behind_writers_s": round(behind_s, 3)}
 
 
+def wait_back_and_caught_up(client: redis.Redis, count: int, *, timeout_s: float = 600
+                            ) -> tuple[float, float]:
+    """Seconds until the reader holds its lease again (it is back), and until *count* events."""
+    lease = sql_keys.lease_key("hookstream", "trips")
+    started = time.monotonic()
+    back_s: float | None = None
+    while back_s is None or int(client.xlen(EventLogSettings().stream_key)) < count:
+        assert time.monotonic() - started < timeout_s, "events missing"
+        if back_s is None and client.exists(lease):
+            back_s = time.monotonic() - started
+        time.sleep(0.002)
+    return back_s, time.monotonic() - started
+
+
 def offline(engine: sa.Engine, stack: Stack, seconds: float) -> dict[str, Any]:
-    """Readers down for *seconds* while rows change at 100/s; then catch-up, lost, duplicated."""
+    """Readers down for *seconds* while rows change at 100/s; then catch-up, lost, duplicated.
+
+    "Back" is when the restarted scheduler's reader holds the watch's lease again
+    (the process has started, imported, connected); the target counts from there."""
     stream = EventLogSettings().stream_key
     before = int(stack.client.xlen(stream))
     stack.stop_readers()
+    assert not stack.client.exists(sql_keys.lease_key("hookstream", "trips")), "lease kept"
     changes = int(100 * seconds) // WRITERS * WRITERS
     write_changes(engine, changes, first_id=30_000, rows_per_tx=5, pace_per_s=100)
     stack.start_readers()
-    caught_up_s = wait_for_events(stack.client, before + changes)
+    back_s, caught_up_s = wait_back_and_caught_up(stack.client, before + changes)
     time.sleep(2.0)
     entries = stack.client.xrange(stream, min="-", max="+")[before:]
     ids = [json.loads(fields[b"e"])["id"] for _, fields in entries]
@@ -249,6 +268,8 @@ def offline(engine: sa.Engine, stack: Stack, seconds: float) -> dict[str, Any]:
     return {"offline_s": seconds, "changes": changes, "events": len(ids),
             "duplicated": len(ids) - len(set(ids)), "lost": changes - len(set(ids)),
             "restart_to_caught_up_s": round(caught_up_s, 2),
+            "restart_to_reader_back_s": round(back_s, 3),
+            "reader_back_to_caught_up_s": round(caught_up_s - back_s, 3),
             "first_to_last_event_s": round((last_ms - first_ms) / 1000, 3)}
 
 
