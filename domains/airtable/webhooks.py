@@ -98,7 +98,17 @@ class Webhooks:
         self.store = WebhookStore(client, namespace=namespace)
 
     def create(self, base: str, notification_url: str, *,
-               table: str | None = None) -> StoredWebhook:
+               table: str | None = None, reuse: bool = True) -> StoredWebhook:
+        """A webhook pinging *notification_url* about *base* (or one *table* of it).
+
+        With *reuse*, a stored webhook with the same base, scope and URL that
+        Airtable still lists is returned instead of a second one: two webhooks on
+        one table would publish each change twice (their event ids differ)."""
+        if reuse:
+            existing = self._reusable(base, notification_url, table)
+            if existing is not None:
+                log.info("airtable.webhook_reused", **existing.public())
+                return existing
         answer = call(self._api(), "POST", f"bases/{base}/webhooks", json={
             "notificationUrl": notification_url, "specification": specification(table)})
         hook = StoredWebhook(id=answer["id"], base=base, table=table,
@@ -109,6 +119,22 @@ class Webhooks:
         self._client.set(cursor_key(self._ns, hook.id), 1, nx=True)
         log.info("airtable.webhook_created", **hook.public())
         return hook
+
+    def _reusable(self, base: str, notification_url: str, table: str | None
+                  ) -> StoredWebhook | None:
+        wanted = (base, table, notification_url)
+        same = {hook.id: hook for hook in self.store.all()
+                if (hook.base, hook.table, hook.notification_url) == wanted}
+        if not same:
+            return None
+        listed = {hook["id"] for hook in call(self._api(), "GET", f"bases/{base}/webhooks"
+                                             ).get("webhooks", [])}
+        for hook_id in same.keys() - listed:  # expired or deleted without our knowing
+            self.store.remove(hook_id)
+            log.info("airtable.webhook_forgotten", base=base, webhook=hook_id,
+                     reason="no longer listed by Airtable")
+        alive = sorted(same.keys() & listed)
+        return same[alive[0]] if alive else None
 
     def listing(self, base: str) -> list[dict[str, Any]]:
         """Airtable's list of the base's webhooks, each marked ``stored`` if we hold its secret."""

@@ -73,12 +73,21 @@ def _reported() -> Iterator[None]:
 @click.option("--url", "notification_url", required=True,
               help="Where Airtable POSTs pings: the ingress's /webhooks/SOURCE URL.")
 @click.option("--table", default=None, help="Only this table's changes (its id).")
+@click.option("--new", "always_new", is_flag=True,
+              help="Create one even if a stored webhook already pings this URL for this scope.")
 @click.pass_obj
-def create(obj: Any, base: str, notification_url: str, table: str | None) -> None:
-    """Create a webhook on BASE and store its MAC secret for the ingress."""
+def create(obj: Any, base: str, notification_url: str, table: str | None,
+           always_new: bool) -> None:
+    """Create a webhook on BASE and store its MAC secret for the ingress.
+
+    A stored webhook that Airtable still lists with the same scope and URL is
+    reused: two would publish every change twice."""
     with _reported():
-        hook = _webhooks(obj).create(base, notification_url, table=table)
-    click.echo(f"created {hook.id} (expires {hook.expiration_time}); MAC secret stored")
+        manager = _webhooks(obj)
+        known = {hook.id for hook in manager.store.all()}
+        hook = manager.create(base, notification_url, table=table, reuse=not always_new)
+    verb = "reused" if hook.id in known else "created"
+    click.echo(f"{verb} {hook.id} (expires {hook.expiration_time}); MAC secret stored")
 
 
 @webhooks.command("list")

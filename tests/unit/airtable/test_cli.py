@@ -32,6 +32,9 @@ def test_webhooks_create_list_refresh_delete(run, emulator) -> None:
     (line,) = [line for line in created.output.splitlines() if line.startswith("created ")]
     hook_id = line.split()[1]
     assert hook_id.startswith("ach") and "secret stored" in created.output
+    again = run("webhooks", "create", DEMO_BASE, "--url", "http://127.0.0.1:9/hook",
+                "--table", DEMO_TABLE)
+    assert f"reused {hook_id}" in again.output
     listed = run("webhooks", "list", DEMO_BASE)
     assert hook_id in listed.output and "yes" in listed.output
     refreshed = run("webhooks", "refresh", DEMO_BASE, hook_id)

@@ -100,3 +100,18 @@ def test_a_poll_catches_up_a_lost_ping_and_reports_gone_webhooks(emulator, webho
     assert outcomes == {kept.id: "ok", lost.id: "gone", busy.id: "busy"}
     assert redis_client.xlen(EventLogSettings().stream_key) == 1
     assert webhooks.store.get(lost.id) is None
+
+
+def test_create_reuses_a_live_webhook_for_the_same_scope_and_url(emulator, webhooks, api,
+                                                                 receiver) -> None:
+    first = webhooks.create(DEMO_BASE, receiver.url, table=DEMO_TABLE)
+    assert webhooks.create(DEMO_BASE, receiver.url, table=DEMO_TABLE) == first
+    other_scope = webhooks.create(DEMO_BASE, receiver.url)
+    forced = webhooks.create(DEMO_BASE, receiver.url, table=DEMO_TABLE, reuse=False)
+    listed = {hook["id"] for hook in webhooks.listing(DEMO_BASE)}
+    assert listed == {first.id, other_scope.id, forced.id}
+    for hook_id in listed:  # Airtable forgets them all: the next create makes a new one
+        api.request("DELETE", str(api.build_url(f"bases/{DEMO_BASE}/webhooks/{hook_id}")))
+    fresh = webhooks.create(DEMO_BASE, receiver.url, table=DEMO_TABLE)
+    assert fresh.id not in listed
+    assert {hook.id for hook in webhooks.store.all()} == {fresh.id, other_scope.id}
