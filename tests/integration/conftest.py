@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -13,6 +12,7 @@ import pytest
 from hookstream import processes
 from hookstream.embedded import free_port
 from hookstream.supervisor import Supervisor, wait_http_ok
+from tests.integration.cluster_support import process_env
 from tests.integration.dashboard_support import dashboard_system  # noqa: F401  (fixture)
 from tests.integration.streamer_support import start_streamers  # noqa: F401  (fixture)
 
@@ -55,9 +55,7 @@ def run_system(tmp_path: Path, redis_url: str, config: str) -> Iterator[System]:
     """Every process type on *redis_url*, ready; their logs printed if the test fails."""
     config_path = tmp_path / "hookstream.toml"
     config_path.write_text(config)
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith("HOOKSTREAM_")}
-    env.update(HOOKSTREAM_CONFIG=str(config_path), HOOKSTREAM_REDIS_URL=redis_url)
+    env = process_env(config_path, redis_url)
     ports = processes.Ports(ingress=free_port(), streamer=free_port())
     supervisor = Supervisor(env, log_dir=str(tmp_path), restart=False)
     for name, argv in processes.all_processes(ports).items():

@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 
 import pytest
-
-from hookstream import processes
-from hookstream.embedded import free_port
-from hookstream.supervisor import Supervisor, wait_http_ok
 
 ADMIN_TOKEN = "dashboard-admin-token-0123456789"
 DASHBOARD_CONFIG = f"""
@@ -27,25 +22,10 @@ ROLES = {"ingress", "worker", "scheduler", "streamer"}
 
 @pytest.fixture
 def dashboard_system(tmp_path: Path, redis_url: str, demo_secret: str):
-    from tests.integration.conftest import System, _print_logs_on_failure, config_text
+    from tests.integration.conftest import config_text, run_system
 
-    config = tmp_path / "hookstream.toml"
-    config.write_text(config_text(demo_secret) + DASHBOARD_CONFIG)
-    env = {key: value for key, value in os.environ.items() if not key.startswith("HOOKSTREAM_")}
-    env.update(HOOKSTREAM_CONFIG=str(config), HOOKSTREAM_REDIS_URL=redis_url)
-    ports = processes.Ports(ingress=free_port(), streamer=free_port())
-    supervisor = Supervisor(env, log_dir=str(tmp_path), restart=False)
-    for name, argv in processes.all_processes(ports).items():
-        supervisor.start(name, argv)
-    running = System(f"http://127.0.0.1:{ports.ingress}", f"http://127.0.0.1:{ports.streamer}",
-                     redis_url, supervisor, env)
-    try:
-        wait_http_ok(f"{running.ingress_url}/readyz")
-        wait_http_ok(f"{running.streamer_url}/readyz")
+    with run_system(tmp_path, redis_url, config_text(demo_secret) + DASHBOARD_CONFIG) as running:
         yield running
-    finally:
-        supervisor.stop()
-        _print_logs_on_failure(tmp_path)
 
 
 def rows(view, name, **labels):

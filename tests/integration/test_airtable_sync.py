@@ -12,26 +12,17 @@ from pathlib import Path
 
 import httpx
 import pytest
-import redis
 from pyairtable import Api
 
 from common.settings import Settings
 from domains.airtable.services import budgeted_api_factory
 from domains.airtable.webhooks import Webhooks
-from hookstream import processes
-from hookstream.embedded import free_port
-from hookstream.supervisor import Supervisor, wait_http_ok
 from tests.airtable_support import DEMO_BASE, DEMO_TABLE, admin, start_emulator
+from tests.integration.cluster_support import Cluster
 from tests.sse_client import SseReader
 
 pytestmark = pytest.mark.integration
-ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "integration-airtable-token"
-FAST_RECOVERY = {
-    "HOOKSTREAM_WORKERS__HEARTBEAT_TIMEOUT_S": "3",
-    "HOOKSTREAM_WORKERS__HEARTBEAT_INTERVAL_S": "0.5",
-    "HOOKSTREAM_WORKERS__SCHEDULE__JANITOR": "0.5",
-}
 TABLE_TOPIC = f"airtable/{DEMO_BASE}/{DEMO_TABLE}/+"
 
 
@@ -52,46 +43,19 @@ token = "{TOKEN}"
 """
 
 
-class AirtableCluster:
+class AirtableCluster(Cluster):
+    """The cluster with an `airtable` source on the emulator (in this process)."""
+
     def __init__(self, tmp_path: Path, redis_url: str) -> None:
         self.emulator = start_emulator()
-        self.tmp_path = tmp_path
-        config = tmp_path / "hookstream.toml"
-        config.write_text(config_text(self.emulator.url))
-        self.redis = redis.Redis.from_url(redis_url)
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("HOOKSTREAM_")}
-        self.env.update(HOOKSTREAM_CONFIG=str(config), HOOKSTREAM_REDIS_URL=redis_url,
-                        **FAST_RECOVERY)
-        ports = processes.Ports(ingress=free_port(), streamer=free_port())
-        self.ingress_url = f"http://127.0.0.1:{ports.ingress}"
-        self.streamer_url = f"http://127.0.0.1:{ports.streamer}"
-        self.supervisor = Supervisor(self.env, cwd=str(ROOT), log_dir=str(tmp_path),
-                                     restart=False)
-        self.supervisor.start("ingress", processes.ingress(ports.ingress))
-        self.supervisor.start("streamer", processes.streamer(ports.streamer))
-        self.supervisor.start("scheduler", processes.scheduler())
-        self.workers: Supervisor | None = None
+        super().__init__(tmp_path, redis_url, config_text(self.emulator.url),
+                         ("workers.actors", "workers.airtable"))
         settings = Settings.model_validate({"airtable": {"api_url": self.emulator.url,
                                                          "token": TOKEN}})
         self.api = Api(TOKEN, endpoint_url=self.emulator.url, retry_strategy=None)
         self.webhooks = Webhooks(self.redis, budgeted_api_factory(self.redis, settings,
                                                                   max_wait_s=10),
                                  namespace="hookstream")
-
-    def start_workers(self, *modules: str) -> None:
-        self.workers = Supervisor(self.env, cwd=str(ROOT), log_dir=str(self.tmp_path),
-                                  restart=False)
-        self.workers.start("worker", processes.worker(
-            processes=1, threads=2, modules=("workers.actors", "workers.airtable", *modules)))
-
-    def stop_workers(self) -> None:
-        if self.workers is not None:
-            self.workers.stop(timeout_s=30)
-            self.workers = None
-
-    def wait_ready(self) -> None:
-        wait_http_ok(f"{self.ingress_url}/readyz")
-        wait_http_ok(f"{self.streamer_url}/readyz")
 
     def hook(self) -> str:
         return self.webhooks.create(DEMO_BASE, f"{self.ingress_url}/webhooks/airtable",
@@ -102,18 +66,11 @@ class AirtableCluster:
                      {"table": "Tasks", **body})
 
     def marker(self, name: str) -> None:
-        response = httpx.post(f"{self.ingress_url}/publish", json={
-            "topic": f"airtable/{DEMO_BASE}/{DEMO_TABLE}/marker", "type": "test.marker",
-            "data": {}, "id": name}, headers={"Authorization": "Bearer integration-key"})
-        assert response.status_code == 202, response.text
+        self.publish_marker(f"airtable/{DEMO_BASE}/{DEMO_TABLE}/marker", name)
 
     def stop(self) -> None:
-        self.stop_workers()
-        self.supervisor.stop()
+        super().stop()
         self.emulator.stop()
-        self.redis.close()
-        for log in sorted(self.tmp_path.glob("*.log")):
-            print(f"----- {log.name} (tail) -----\n{log.read_text(errors='replace')[-3000:]}")
 
 
 @pytest.fixture

@@ -14,21 +14,12 @@ import httpx
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from common.redis import connect
-from hookstream import processes
 from hookstream.commands import main
-from hookstream.embedded import free_port
-from hookstream.supervisor import Supervisor, wait_http_ok
+from tests.integration.cluster_support import Cluster
 from tests.integration.conftest import STREAM_KEY, config_text
 from tests.sse_client import SseReader
 
 pytestmark = pytest.mark.integration
-ROOT = Path(__file__).resolve().parents[2]
-FAST_RECOVERY = {
-    "HOOKSTREAM_WORKERS__HEARTBEAT_TIMEOUT_S": "3",
-    "HOOKSTREAM_WORKERS__HEARTBEAT_INTERVAL_S": "0.5",
-    "HOOKSTREAM_WORKERS__SCHEDULE__JANITOR": "0.5",
-}
 WORKER_MODULES = ("workers.actors", "tests.integration.crashing")
 
 
@@ -47,42 +38,11 @@ def paused_key(event_id: str) -> str:
     return f"test:paused:{event_id}"
 
 
-class Cluster:
-    """Ingress, streamer and scheduler; workers started (and replaced) by the test."""
+class RecoveryCluster(Cluster):
+    """The demo source's cluster; its workers also load `tests.integration.crashing`."""
 
     def __init__(self, tmp_path: Path, redis_url: str, secret: str) -> None:
-        config = tmp_path / "hookstream.toml"
-        config.write_text(config_text(secret))
-        self.tmp_path = tmp_path
-        self.redis = connect(redis_url)
-        self.env = {key: value for key, value in os.environ.items()
-                    if not key.startswith("HOOKSTREAM_")}
-        self.env.update(HOOKSTREAM_CONFIG=str(config), HOOKSTREAM_REDIS_URL=redis_url,
-                        **FAST_RECOVERY)
-        ports = processes.Ports(ingress=free_port(), streamer=free_port())
-        self.ingress_url = f"http://127.0.0.1:{ports.ingress}"
-        self.streamer_url = f"http://127.0.0.1:{ports.streamer}"
-        self.supervisor = Supervisor(self.env, cwd=str(ROOT), log_dir=str(tmp_path),
-                                     restart=False)
-        self.supervisor.start("ingress", processes.ingress(ports.ingress))
-        self.supervisor.start("streamer", processes.streamer(ports.streamer))
-        self.supervisor.start("scheduler", processes.scheduler())
-        self.workers: Supervisor | None = None
-
-    def start_workers(self, **env: str) -> None:
-        self.workers = Supervisor({**self.env, **env}, cwd=str(ROOT),
-                                  log_dir=str(self.tmp_path), restart=False)
-        self.workers.start("worker", processes.worker(processes=1, threads=2,
-                                                      modules=WORKER_MODULES))
-
-    def stop_workers(self) -> None:
-        if self.workers is not None:
-            self.workers.stop(timeout_s=30)
-            self.workers = None
-
-    def wait_ready(self) -> None:
-        wait_http_ok(f"{self.ingress_url}/readyz")
-        wait_http_ok(f"{self.streamer_url}/readyz")
+        super().__init__(tmp_path, redis_url, config_text(secret), WORKER_MODULES)
 
     def send(self, secret: str, msg_id: str, payload: dict) -> str:
         body = json.dumps(payload).encode()
@@ -91,24 +51,10 @@ class Cluster:
         assert response.status_code == 202, response.text
         return response.json()["id"]
 
-    def publish_marker(self, marker: str) -> None:
-        response = httpx.post(f"{self.ingress_url}/publish",
-                              json={"topic": "webhooks/demo", "type": "test.marker",
-                                    "data": {}, "id": marker},
-                              headers={"Authorization": "Bearer integration-key"})
-        assert response.status_code == 202, response.text
-
-    def stop(self) -> None:
-        self.stop_workers()
-        self.supervisor.stop()
-        self.redis.close()
-        for log in sorted(self.tmp_path.glob("*.log")):
-            print(f"----- {log.name} (tail) -----\n{log.read_text(errors='replace')[-3000:]}")
-
 
 @pytest.fixture
 def cluster(tmp_path, redis_url, demo_secret):
-    running = Cluster(tmp_path, redis_url, demo_secret)
+    running = RecoveryCluster(tmp_path, redis_url, demo_secret)
     try:
         running.wait_ready()
         yield running
@@ -155,7 +101,7 @@ def test_job_of_a_sigkilled_worker_runs_again_and_its_event_arrives_once(cluster
         assert runs and victim not in runs
         wait_for(lambda: cluster.redis.hlen("hookstream:deliveries.msgs") == 0,
                  what="the second run to be acknowledged")
-        cluster.publish_marker(f"marker-{stage}")
+        cluster.publish_marker("webhooks/demo", f"marker-{stage}")
         delivered = [envelope for envelope in events_until(reader, f"marker-{stage}")
                      if envelope["id"] == event_id]
         assert len(delivered) == 1
