@@ -38,6 +38,7 @@ from common.keys import queue_key
 from common.logs import configure_logging
 from common.publishing import EventLog, EventPublisher
 from common.redis import connect, connect_async
+from common.replicas import NoBarrier, ReplicaBarrier, barrier
 from common.settings import Settings, SourceSettings, load_settings
 from common.telemetry import AsyncReporter, Figures, Telemetry
 from domains.airtable.budget import token_digest
@@ -59,7 +60,8 @@ def create_app(settings: Settings, *, queue: DeliveryQueue, stats: SourceStats,
                publisher: EventPublisher, ping: Callable[[], Awaitable[object]],
                backlog: Backlog, snapshots: SnapshotSource | None = None,
                airtable_secrets: StoredSecrets | None = None,
-               airtable: AirtableDeps | None = None) -> Ingress:
+               airtable: AirtableDeps | None = None,
+               replicas: ReplicaBarrier | None = None) -> Ingress:
     ingress = settings.ingress
     sources = {name: build_source(name, config, settings, airtable_secrets=airtable_secrets)
                for name, config in settings.sources.items()}
@@ -72,7 +74,8 @@ def create_app(settings: Settings, *, queue: DeliveryQueue, stats: SourceStats,
                                                  retry_after_s=ingress.retry_after_s))
     app.add_route("/publish", Publish(
         publisher, [key.get_secret_value() for key in ingress.publish_keys],
-        max_body_bytes=ingress.max_body_bytes, retry_after_s=ingress.retry_after_s))
+        max_body_bytes=ingress.max_body_bytes, retry_after_s=ingress.retry_after_s,
+        replicas=replicas or NoBarrier()))
     app.add_route("/healthz", Health())
     app.add_route("/readyz", Ready(ping, retry_after_s=ingress.retry_after_s))
     app.add_route("/metrics", Metrics(list(sources), stats, backlog,
@@ -117,7 +120,10 @@ def get_app() -> Ingress:
     ingress = create_app(settings, queue=intake, stats=stats, publisher=publisher,
                          ping=client.ping, backlog=backlog, snapshots=snapshots,
                          airtable_secrets=airtable_secrets,
-                         airtable=airtable_deps(settings, sync_client))
+                         airtable=airtable_deps(settings, sync_client),
+                         replicas=barrier(sync_client, namespace=settings.workers.namespace,
+                                          timeout_ms=settings.events.replica_ack_timeout_ms,
+                                          grace_s=settings.events.replica_grace_s))
     if settings.dashboard.reporting:
         ingress.app.add_middleware(ReportingLifespan(reporting(
             settings, client, stats, airtable=airtable_figures(settings, sync_client))))

@@ -5,6 +5,7 @@ HookstreamError
  ├── InvalidTopic         a topic or pattern that breaks the grammar in `topics`
  ├── TemplateError        a topic/type template names a field the payload lacks
  ├── EventLogUnavailable  Redis could not take or give events (transient)
+ │    └── ReplicasBehind  the primary's replicas did not confirm a write in time
  └── GrantRefused         a token or topic refused, with its HTTP status (common/grants.py)
 """
 
@@ -30,3 +31,8 @@ class TemplateError(HookstreamError):
 class EventLogUnavailable(HookstreamError):
     """The Redis event log did not answer; the caller may retry."""
 
+
+
+class ReplicasBehind(EventLogUnavailable):
+    """Fewer replicas than the primary has confirmed a write within the timeout: it may be
+    lost in a failover, so nothing that depends on it may happen yet (the caller retries)."""

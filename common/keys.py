@@ -109,3 +109,11 @@ def rate_key(namespace: str, source: str) -> str:
 def event_seen_key(stream_key: str, event_id: str) -> str:
     """Marks an event id already appended to the stream *stream_key* (same hash tag)."""
     return f"{stream_key}:seen:{event_id}"
+
+
+# replica confirmation (`common.replicas`)
+
+
+def replica_probe_key(namespace: str) -> str:
+    """STRING written just before a WAIT, so the WAIT covers every earlier write."""
+    return _key(namespace, "replica-probe")

@@ -104,6 +104,11 @@ class EventLogSettings(_Section):
     max_len: int = Field(default=100_000, ge=100)
     max_age_s: int = Field(default=86_400, ge=1)
     dedupe_window_s: int = Field(default=3_600, ge=1)
+    # Writes followed by an effect outside Redis (POST /publish answering 202, a SQL
+    # reader deleting its change-log rows) first wait this long for the primary's
+    # replicas; see common/replicas.py. 0: never wait.
+    replica_ack_timeout_ms: int = Field(default=500, ge=0, le=10_000)
+    replica_grace_s: float = Field(default=3.0, ge=0, le=60)
 
 
 class IngressSettings(_Section):

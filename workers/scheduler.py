@@ -26,6 +26,7 @@ from common.keys import schedule_key, scheduler_lock_key
 from common.logs import configure_logging
 from common.publishing import EventLog
 from common.redis import connect
+from common.replicas import barrier
 from common.settings import Settings, load_settings
 from workers.brokers.redis import Janitor
 from workers.leases import LOST, Lease
@@ -164,7 +165,10 @@ def start_sql_readers(settings: Settings, client: redis.Redis, jobs: JobSender,
     readers = SqlReaders(settings.watches, client=client,
                          publisher=EventLog(client, settings.events), jobs=jobs,
                          namespace=settings.workers.namespace, queue=settings.workers.queue,
-                         events=settings.events)
+                         events=settings.events,
+                         replicas=barrier(client, namespace=settings.workers.namespace,
+                                          timeout_ms=settings.events.replica_ack_timeout_ms,
+                                          grace_s=settings.events.replica_grace_s))
     thread = threading.Thread(target=readers.run, args=(stop,), name="sql-readers", daemon=True)
     thread.start()
     log.info("scheduler.sql_readers", watches=sorted(settings.watches))

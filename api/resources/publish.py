@@ -1,7 +1,11 @@
 """``POST /publish``: an app backend publishes ``{topic, type, data, id?}`` with a key.
 
 The event log client is synchronous (common/publishing.py, shared with the
-workers), so the append runs in a worker thread, off the event loop.
+workers), so the append runs in a worker thread, off the event loop. The 202
+comes only once the primary's replicas have the event (`common.replicas`): an
+event answered 202 survives a failover. If they do not confirm in time the
+answer is 503 with Retry-After; the event may then be in the log already, and a
+retry with the same ``id`` is answered ``duplicate: true``.
 """
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ from api.errors import BadRequest, ServiceUnavailable, Unauthorized
 from api.verifiers.base import any_equal
 from common.errors import EventLogUnavailable, HookstreamError
 from common.events import Event
-from common.publishing import EventPublisher
+from common.publishing import EventPublisher, Published
+from common.replicas import ReplicaBarrier
 
 log = structlog.get_logger(__name__)
 ALLOWED_FIELDS = {"topic", "type", "data", "id"}
@@ -28,8 +33,9 @@ ALLOWED_FIELDS = {"topic", "type", "data", "id"}
 
 class Publish:
     def __init__(self, publisher: EventPublisher, keys: Sequence[str], *,
-                 max_body_bytes: int, retry_after_s: int) -> None:
+                 max_body_bytes: int, retry_after_s: int, replicas: ReplicaBarrier) -> None:
         self._publisher = publisher
+        self._replicas = replicas
         self._keys = [key.encode() for key in keys]
         self._max_body_bytes = max_body_bytes
         self._retry_after_s = retry_after_s
@@ -40,7 +46,7 @@ class Publish:
         body = await read_body(req, max_bytes=self._max_body_bytes)
         event = _event_from(parse_json(body))
         try:
-            published = await asyncio.to_thread(self._publisher.publish, event)
+            published = await asyncio.to_thread(self._publish, event)
         except EventLogUnavailable as exc:
             raise ServiceUnavailable("event log unavailable, retry later",
                                      retry_after_s=self._retry_after_s) from exc
@@ -49,6 +55,11 @@ class Publish:
         resp.status = falcon.HTTP_202
         resp.data = orjson.dumps({"id": event.id, "position": published.position,
                                   "duplicate": published.duplicate})
+
+    def _publish(self, event: Event) -> Published:
+        published = self._publisher.publish(event)
+        self._replicas.confirm()
+        return published
 
     def _authenticate(self, req: falcon.asgi.Request) -> None:
         scheme, _, presented = (req.get_header("Authorization") or "").partition(" ")

@@ -16,6 +16,10 @@ standby takes over within one lease ttl. What it does per mode:
   (`differ.Differ` via the ``diff_sql_watch`` actor), then deletes the wake-up rows.
 - poll and watermark: asks a worker for a diff every ``interval_s``.
 
+Before deleting change-log rows the reader passes the replica barrier
+(`common.replicas`): until the primary's replicas have the events, the change
+log is their only copy that survives a failover.
+
 A diff is asked for at most once at a time: a ``pending`` key (SET NX, expiring)
 stands for a queued job and the job clears it when it starts.
 
@@ -39,6 +43,7 @@ from psycopg import sql
 
 from common.errors import HookstreamError
 from common.publishing import BatchPublisher
+from common.replicas import NoBarrier, ReplicaBarrier
 from common.settings import EventLogSettings, WatchSettings
 from domains.sqlwatch import keys
 from domains.sqlwatch.applier import batch_from_changes, changed_keys, publish_and_commit
@@ -63,8 +68,9 @@ class WatchReader:
     def __init__(self, watch: Watch, *, engine: sa.Engine, state: WatchState,
                  publisher: BatchPublisher, jobs: JobSender, client: redis.Redis,
                  namespace: str, queue: str, batch_rows: int = 1_000,
-                 lease_ttl_s: float = LEASE_TTL_S) -> None:
+                 lease_ttl_s: float = LEASE_TTL_S, replicas: ReplicaBarrier | None = None) -> None:
         self.watch = watch
+        self._replicas = replicas or NoBarrier()
         self._engine = engine
         self._state = state
         self._publisher = publisher
@@ -165,6 +171,7 @@ class WatchReader:
             batch = batch_from_changes(self.watch.shape, changes, stored)
             fresh = publish_and_commit(batch, self._publisher, self._state, extra={
                 "last_change_ms": int(time.time() * 1000), "lag_ms": _lag_ms(changes)})
+            self._replicas.confirm()  # the change log is the only copy until the replicas have it
             with self._engine.begin() as connection:
                 delete_changes(connection, [change.id for change in changes])
             total += fresh
@@ -184,6 +191,7 @@ class WatchReader:
             ids = [change.id for change in read_changes(connection, self.watch.name,
                                                         limit=1_000_000)]
         self.ask_for_diff()
+        self._replicas.confirm()
         with self._engine.begin() as connection:
             delete_changes(connection, ids)
         return True
@@ -224,14 +232,14 @@ class SqlReaders:
 
     def __init__(self, watches: Mapping[str, WatchSettings], *, client: redis.Redis,
                  publisher: BatchPublisher, jobs: JobSender, namespace: str, queue: str,
-                 events: EventLogSettings) -> None:
+                 events: EventLogSettings, replicas: ReplicaBarrier | None = None) -> None:
         self.readers = []
         for name, config in sorted(watches.items()):
             watch = Watch(name, config)
             self.readers.append(WatchReader(
                 watch, engine=watch.engine(pre_ping=False),
                 state=watch.state(client, namespace, events), publisher=publisher, jobs=jobs,
-                client=client, namespace=namespace, queue=queue))
+                client=client, namespace=namespace, queue=queue, replicas=replicas))
 
     def run(self, stop: threading.Event) -> None:
         threads = [threading.Thread(target=reader.run, args=(stop,), daemon=True,

@@ -1,10 +1,11 @@
 """Sentinel: every process on a ``redis+sentinel://`` URL, and a forced failover mid-burst.
 
 A real primary, replica and three sentinels; the real ingress, worker,
-scheduler and streamer. A sender posts signed webhooks at a steady rate and
-retries anything not answered 2xx (honouring Retry-After), like a real sender;
-a third of the way in, ``SENTINEL FAILOVER`` promotes the replica. The promise:
-every delivery answered 2xx reaches the event log of the surviving primary
+scheduler and streamer. A sender posts signed webhooks at a steady rate, and an app
+backend publishes events through ``POST /publish`` beside them; both retry anything
+not answered 2xx (honouring Retry-After), as real senders do. A third of the
+way in, ``SENTINEL FAILOVER`` promotes the replica. The promise: every delivery
+and every publish answered 2xx reaches the event log of the surviving primary
 exactly once, and the ingress takes writes again within 5 s of the failover.
 The CLI works on the same URL afterwards.
 """
@@ -37,6 +38,7 @@ DELIVERIES = 800  # 20 s: the old primary rejoins as a replica ~10 s after the f
 RATE_PER_S = 40.0
 SENDERS = 16  # connections
 FAILOVER_AFTER = 150  # deliveries answered 2xx before the failover
+PUBLISH_EVERY = 4  # one POST /publish beside every 4th webhook
 RESUME_WITHIN_S = 5.0
 SETTLE_TIMEOUT_S = 90.0
 
@@ -68,6 +70,7 @@ class Sender:
                  burst: Burst) -> None:
         self._client = client
         self._url = f"{system.ingress_url}/webhooks/demo"
+        self._publish_url = f"{system.ingress_url}/publish"
         self._webhook = Webhook(secret)
         self._burst = burst
 
@@ -77,6 +80,25 @@ class Sender:
             sent_at = time.monotonic()
             status, retry_after_s = await self._post(delivery_id, body)
             self._burst.record(Attempt(delivery_id, sent_at, status))
+            if 200 <= status < 300:
+                return
+            await asyncio.sleep(retry_after_s)
+
+    async def publish(self, event_id: str) -> None:
+        """``POST /publish`` with an id until answered 2xx (a retry of a write that did
+        land is answered as a duplicate, not appended again)."""
+        while True:
+            sent_at = time.monotonic()
+            try:
+                response = await self._client.post(
+                    self._publish_url, headers={"authorization": "Bearer integration-key"},
+                    json={"topic": "webhooks/demo", "type": "published", "data": {},
+                          "id": event_id})
+                status = response.status_code
+                retry_after_s = float(response.headers.get("retry-after", "0.5"))
+            except httpx.HTTPError:
+                status, retry_after_s = 0, 0.5
+            self._burst.record(Attempt(event_id, sent_at, status))
             if 200 <= status < 300:
                 return
             await asyncio.sleep(retry_after_s)
@@ -113,13 +135,15 @@ def test_a_failover_mid_burst_loses_and_doubles_no_accepted_delivery(
                                                                       demo_secret)
             assert cluster.primary_port() != old_primary, "the failover did not happen"
             ids = [f"msg_{n}" for n in range(DELIVERIES)]
-            assert burst.accepted == set(ids)
+            published = [f"pub_{n}" for n in range(0, DELIVERIES, PUBLISH_EVERY)]
+            assert burst.accepted == set(ids) | set(published)
             _assert_writes_resumed(burst, failed_over_at)
-            log = _settled_event_log(system, cluster, {f"demo.{i}" for i in ids})
+            log = _settled_event_log(system, cluster,
+                                     {f"demo.{i}" for i in ids} | set(published))
             doubled = {event_id: count for event_id, count in log.items() if count > 1}
             assert not doubled, f"published more than once: {doubled}"
             streamed = _streamed_ids(reader)
-            assert {f"demo.{i}" for i in ids} <= streamed, "the streamer missed events"
+            assert {f"demo.{i}" for i in ids} | set(published) <= streamed, "events missed"
             cli = subprocess.run([sys.executable, "-m", "hookstream", "dlq", "list"],
                                  env=system.env, capture_output=True, text=True, timeout=60)
             assert cli.returncode == 0, cli.stderr
@@ -145,6 +169,8 @@ async def _burst(system: System, cluster: SentinelCluster, secret: str) -> tuple
         failed_over_at = 0.0
         for n in range(DELIVERIES):
             tasks.append(asyncio.create_task(sender.deliver(f"msg_{n}")))
+            if n % PUBLISH_EVERY == 0:
+                tasks.append(asyncio.create_task(sender.publish(f"pub_{n}")))
             if not failed_over_at and len(burst.accepted) >= FAILOVER_AFTER:
                 failed_over_at = time.monotonic()
                 await asyncio.to_thread(cluster.fail_over)

@@ -11,6 +11,7 @@ from api.app import create_app
 from api.queue import MemoryQueue
 from api.stats import MemoryStats
 from api.verifiers.standard import sign
+from common.errors import ReplicasBehind
 from common.publishing import EventLog
 
 pytestmark = pytest.mark.anyio
@@ -191,3 +192,31 @@ async def test_routing_templates_and_filters(routed, queue, stats, demo_secret, 
     elif expected:
         assert result.json["error"]["code"] == "bad_request"
         assert (await stats.read("shop"))["rejected:unroutable"] == 1
+
+
+class FlakyReplicas:
+    """A `ReplicaBarrier` whose replicas fall behind once, then catch up."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def confirm(self) -> None:
+        self.calls += 1
+        if self.calls == 1:
+            raise ReplicasBehind("0 of 1 replicas confirmed the write within 500 ms")
+
+
+async def test_publish_answers_202_only_once_the_replicas_confirm(settings, queue, stats,
+                                                                   redis_client):
+    replicas = FlakyReplicas()
+    app = create_app(settings, queue=queue, stats=stats,
+                     publisher=EventLog(redis_client, settings.events), ping=None,
+                     backlog=None, replicas=replicas)
+    body = {"topic": "public/x", "type": "t", "data": 1, "id": "order-7"}
+    headers = {"Authorization": "Bearer pub-key-1"}
+    async with testing.ASGIConductor(app) as client:
+        behind = await client.simulate_post("/publish", json=body, headers=headers)
+        assert behind.status_code == 503 and behind.headers["retry-after"]
+        again = await client.simulate_post("/publish", json=body, headers=headers)
+    assert again.status_code == 202 and again.json["duplicate"] is True  # the same event
+    assert redis_client.xlen("hookstream:{events}:log") == 1 and replicas.calls == 2

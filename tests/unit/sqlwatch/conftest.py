@@ -133,12 +133,12 @@ class Harness:
 
 
 def make_harness(name: str, config: WatchSettings, client: redis.Redis,
-                 engine: sa.Engine | None = None) -> Harness:
+                 engine: sa.Engine | None = None, replicas: Any = None) -> Harness:
     watch = Watch(name, config)
     log = EventLog(client, EventLogSettings())
     jobs = MemoryJobs()
     reader = WatchReader(watch, engine=engine or watch.engine(),
                          state=watch.state(client, NAMESPACE, EventLogSettings()),
                          publisher=log, jobs=jobs, client=client, namespace=NAMESPACE,
-                         queue="default")
+                         queue="default", replicas=replicas)
     return Harness(watch, reader, log, client, jobs)

