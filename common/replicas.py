@@ -13,9 +13,10 @@ this process finished before it, whatever connection of the pool sent them.
 
 The replica count is the one the primary reports (``ROLE``, asked again at most
 every second), so a single server never waits and a new primary whose old peer
-has not rejoined takes writes at once. After a shortfall the higher count is kept
-for ``grace_s``: a demoted primary that lost its replica is not believed before
-the sentinels name the new one. The ingress's webhook path does the same on its
+has not rejoined takes writes at once; a replica that joins later counts once it
+acknowledges. After a shortfall the higher count is kept for ``grace_s``: a
+demoted primary that lost its replica is not believed before the sentinels name
+the new one. The ingress's webhook path does the same on its
 own connection (``api/resp.py``).
 """
 
@@ -35,6 +36,7 @@ from common.redis import text
 log = structlog.get_logger(__name__)
 RECOUNT_INTERVAL_S = 1.0
 PROBE_TTL_MS = 60_000
+PROBE_MS = 10  # how long a newly listed replica has to acknowledge before it counts
 
 
 class ReplicaBarrier(Protocol):
@@ -61,8 +63,9 @@ class ReplicaWait:
         self._grace_s = grace_s
         self._now = now
         self._expected = 0
+        self._counted = False
         self._recount_at = 0.0
-        self._doubt_until = 0.0
+        self._doubt_since: float | None = None  # a shortfall or a departed replica, unresolved
 
     def confirm(self) -> None:
         try:
@@ -76,26 +79,65 @@ class ReplicaWait:
         except redis.RedisError as exc:
             raise EventLogUnavailable(f"replica confirmation failed: {exc}") from exc
         if int(acked) < expected:
-            self._remember_shortfall()
+            self._doubt()
             log.warning("redis.replicas_behind", expected=expected, acked=int(acked),
                         timeout_ms=self._timeout_ms)
             raise ReplicasBehind(f"{acked} of {expected} replicas confirmed the write "
                                  f"within {self._timeout_ms} ms")
+        self._doubt_since = None  # they all answered: whatever the doubt was, it is over
 
     def expected(self) -> int:
-        """How many replicas a write must reach: the primary's count, re-asked every second."""
+        """How many replicas a write must reach, from the primary's ``ROLE`` (every second).
+
+        A replica listed beyond the count is counted once it acknowledges a probe
+        within `PROBE_MS` (a rejoining replica is listed as soon as it has its copy,
+        but acknowledges only after loading it: counting it at once would refuse
+        writes meanwhile). A count that falls is believed only `grace_s` after the
+        doubt began (the first shortfall, or the first count that fell): a primary
+        whose replica was just promoted lists none, and writes to it would be lost;
+        within the grace the sentinels name the new primary and the pool moves there.
+        """
         now = self._now()
-        if now >= self._recount_at:
-            reported = replicas_of(self._client.role())
-            self._expected = max(reported, self._expected) if now < self._doubt_until \
-                else reported
-            self._recount_at = now + RECOUNT_INTERVAL_S
+        if now < self._recount_at:
+            return self._expected
+        self._recount_at = now + RECOUNT_INTERVAL_S
+        listed = replicas_of(self._client.role())
+        if not self._counted:
+            self._expected, self._counted = listed, True
+        elif listed > self._expected:
+            if self._acknowledged(listed):
+                log.info("redis.replicas_joined", replicas=listed)
+                self._expected, self._doubt_since = listed, None
+        elif listed < self._expected:
+            since = self._doubt()
+            if now - since >= self._grace_s:
+                log.info("redis.replicas_left", replicas=listed, expected=self._expected)
+                self._expected, self._doubt_since = listed, None
+            else:  # look again the moment the grace ends, not up to a second later
+                self._recount_at = min(self._recount_at, since + self._grace_s)
         return self._expected
 
-    def _remember_shortfall(self) -> None:
-        now = self._now()
-        if now >= self._doubt_until:  # the grace runs from the first shortfall, not the latest
-            self._doubt_until = now + self._grace_s
+    def count_now(self) -> None:
+        """Count the replicas at start-up, while the deployment is (most likely) healthy.
+
+        Counted lazily instead, a process whose first write comes in a failover
+        would take the old primary's "no replica" at its word and lose its writes."""
+        try:
+            self.expected()
+        except redis.RedisError as exc:
+            log.warning("redis.replicas_not_counted", error=str(exc))
+
+    def _acknowledged(self, listed: int) -> bool:
+        pipe = self._client.pipeline(transaction=False)
+        pipe.set(self._probe_key, 1, px=PROBE_TTL_MS)
+        pipe.wait(listed, PROBE_MS)
+        return int(pipe.execute()[1]) >= listed
+
+    def _doubt(self) -> float:
+        """When the doubt began (now, unless it already had)."""
+        if self._doubt_since is None:
+            self._doubt_since = self._now()
+        return self._doubt_since
 
 
 def replicas_of(role: Any) -> int:
@@ -110,5 +152,7 @@ def barrier(client: redis.Redis, *, namespace: str, timeout_ms: int,
     """The barrier a composition root hands out: none when *timeout_ms* is 0."""
     if timeout_ms <= 0:
         return NoBarrier()
-    return ReplicaWait(client, probe_key=replica_probe_key(namespace), timeout_ms=timeout_ms,
+    wait = ReplicaWait(client, probe_key=replica_probe_key(namespace), timeout_ms=timeout_ms,
                        grace_s=grace_s)
+    wait.count_now()
+    return wait

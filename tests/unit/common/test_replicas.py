@@ -25,14 +25,19 @@ PROBE = "hookstream:replica-probe"
 
 
 class Pair:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, replica: bool = True) -> None:
+        self.root = root
         self.primary = ValkeyServer(port=free_port(), data_dir=root / "primary",
                                     config={"repl-diskless-sync-delay": "0"})
         self.primary.start()
-        self.replica = ValkeyServer(port=free_port(), data_dir=root / "replica", config={
+        self.client = redis.Redis(port=self.primary.port, socket_timeout=5)
+        if replica:
+            self.start_replica()
+
+    def start_replica(self) -> None:
+        self.replica = ValkeyServer(port=free_port(), data_dir=self.root / "replica", config={
             "replicaof": f"127.0.0.1 {self.primary.port}"})
         self.replica.start()
-        self.client = redis.Redis(port=self.primary.port, socket_timeout=5)
         self.replica_client = redis.Redis(port=self.replica.port, socket_timeout=5)
         deadline = time.monotonic() + 30
         while replicas_of(self.client.role()) < 1 or \
@@ -117,6 +122,51 @@ def test_after_a_shortfall_a_primary_reporting_fewer_replicas_is_doubted_for_the
     clock[0] += 2.0  # the grace is over: the primary's own count (0) is believed
     wait.confirm()
     assert wait.expected() == 0
+
+
+def test_a_count_that_falls_is_believed_only_after_the_grace(pair: Pair) -> None:
+    """The old primary of a failover lists no replica (it was promoted): not believed at once."""
+    clock = [100.0]
+    wait = ReplicaWait(pair.client, probe_key=PROBE, timeout_ms=100, grace_s=3,
+                       now=lambda: clock[0])
+    wait.confirm()
+    pair.replica_client.replicaof("NO", "ONE")
+    deadline = time.monotonic() + 10
+    while replicas_of(pair.client.role()):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    clock[0] += 1.0
+    with pytest.raises(ReplicasBehind):
+        wait.confirm()
+    clock[0] += 2.5
+    with pytest.raises(ReplicasBehind):  # 2.5 s after the count fell: still doubted
+        wait.confirm()
+    clock[0] += 1.0
+    wait.confirm()
+    assert wait.expected() == 0
+
+
+def test_a_replica_that_joins_counts_once_it_acknowledges(tmp_path: Path) -> None:
+    pair = Pair(tmp_path, replica=False)
+    try:
+        clock = [100.0]
+        wait = ReplicaWait(pair.client, probe_key=PROBE, timeout_ms=200, grace_s=3,
+                           now=lambda: clock[0])
+        assert wait.expected() == 0
+        pair.start_replica()
+        pid = pair.replica_pid()
+        os.kill(pid, signal.SIGSTOP)  # listed by the primary, but not acknowledging (loading)
+        try:
+            clock[0] += 1.0
+            assert wait.expected() == 0  # not counted: writes are not refused meanwhile
+            wait.confirm()
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        clock[0] += 1.0
+        assert wait.expected() == 1
+        wait.confirm()
+    finally:
+        pair.stop()
 
 
 def test_redis_down_is_event_log_unavailable() -> None:
