@@ -52,6 +52,19 @@ class NoBarrier:
         return None
 
 
+class LaggingReplicas:
+    """A fake `ReplicaBarrier`: the replicas fall behind on the first *behind* calls."""
+
+    def __init__(self, behind: int = 1) -> None:
+        self.behind = behind
+        self.calls = 0
+
+    def confirm(self) -> None:
+        self.calls += 1
+        if self.calls <= self.behind:
+            raise ReplicasBehind("0 of 1 replicas confirmed the write (fake)")
+
+
 class ReplicaWait:
     """`ReplicaBarrier` on a real primary: a probe write and one WAIT, pipelined."""
 

@@ -11,8 +11,8 @@ from api.app import create_app
 from api.queue import MemoryQueue
 from api.stats import MemoryStats
 from api.verifiers.standard import sign
-from common.errors import ReplicasBehind
 from common.publishing import EventLog
+from common.replicas import LaggingReplicas
 
 pytestmark = pytest.mark.anyio
 
@@ -194,21 +194,9 @@ async def test_routing_templates_and_filters(routed, queue, stats, demo_secret, 
         assert (await stats.read("shop"))["rejected:unroutable"] == 1
 
 
-class FlakyReplicas:
-    """A `ReplicaBarrier` whose replicas fall behind once, then catch up."""
-
-    def __init__(self) -> None:
-        self.calls = 0
-
-    def confirm(self) -> None:
-        self.calls += 1
-        if self.calls == 1:
-            raise ReplicasBehind("0 of 1 replicas confirmed the write within 500 ms")
-
-
 async def test_publish_answers_202_only_once_the_replicas_confirm(settings, queue, stats,
                                                                    redis_client):
-    replicas = FlakyReplicas()
+    replicas = LaggingReplicas()
     app = create_app(settings, queue=queue, stats=stats,
                      publisher=EventLog(redis_client, settings.events), ping=None,
                      backlog=None, replicas=replicas)

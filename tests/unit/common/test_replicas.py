@@ -6,6 +6,7 @@ import os
 import signal
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,12 @@ from common.settings import EventLogSettings
 from hookstream.embedded import free_port
 
 PROBE = "hookstream:replica-probe"
+
+
+def clocked(client: redis.Redis, clock: list[float], *, timeout_ms: int = 100) -> ReplicaWait:
+    """A `ReplicaWait` on the test's clock (``clock[0]``), grace 3 s."""
+    return ReplicaWait(client, probe_key=PROBE, timeout_ms=timeout_ms, grace_s=3,
+                       now=lambda: clock[0])
 
 
 class Pair:
@@ -45,8 +52,24 @@ class Pair:
             assert time.monotonic() < deadline, "the replica did not connect"
             time.sleep(0.05)
 
-    def replica_pid(self) -> int:
-        return int(self.replica_client.info("server")["process_id"])
+    def promote_replica(self) -> None:
+        """The replica leaves (``REPLICAOF NO ONE``, as a promotion does); wait till the
+        primary no longer lists it."""
+        self.replica_client.replicaof("NO", "ONE")
+        deadline = time.monotonic() + 10
+        while replicas_of(self.client.role()):
+            assert time.monotonic() < deadline, "the primary still lists its replica"
+            time.sleep(0.05)
+
+    @contextmanager
+    def replica_stopped(self) -> Iterator[None]:
+        """The replica process frozen (SIGSTOP): listed by the primary, acknowledging nothing."""
+        pid = int(self.replica_client.info("server")["process_id"])
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            os.kill(pid, signal.SIGCONT)
 
     def stop(self) -> None:
         self.client.close()
@@ -81,41 +104,25 @@ def test_with_a_replica_the_write_is_on_it_when_confirm_returns(pair: Pair) -> N
 
 
 def test_a_replica_that_does_not_confirm_raises_and_stays_expected(pair: Pair) -> None:
-    clock = [100.0]
-    wait = ReplicaWait(pair.client, probe_key=PROBE, timeout_ms=200, grace_s=3,
-                       now=lambda: clock[0])
+    wait = clocked(pair.client, [100.0], timeout_ms=200)
     wait.confirm()
-    pid = pair.replica_pid()
-    os.kill(pid, signal.SIGSTOP)
-    try:
+    with pair.replica_stopped():
         started = time.monotonic()
         with pytest.raises(ReplicasBehind, match="0 of 1 replicas"):
             wait.confirm()
         assert 0.15 < time.monotonic() - started < 2
         assert issubclass(ReplicasBehind, EventLogUnavailable)  # /publish answers 503
-    finally:
-        os.kill(pid, signal.SIGCONT)
     wait.confirm()  # back: confirmed again
 
 
 def test_after_a_shortfall_a_primary_reporting_fewer_replicas_is_doubted_for_the_grace(
         pair: Pair) -> None:
     clock = [100.0]
-    wait = ReplicaWait(pair.client, probe_key=PROBE, timeout_ms=100, grace_s=3,
-                       now=lambda: clock[0])
+    wait = clocked(pair.client, clock)
     assert wait.expected() == 1
-    pid = pair.replica_pid()
-    os.kill(pid, signal.SIGSTOP)
-    try:
-        with pytest.raises(ReplicasBehind):
-            wait.confirm()
-    finally:
-        os.kill(pid, signal.SIGCONT)
-    pair.replica_client.replicaof("NO", "ONE")  # the primary loses its replica (a promotion)
-    deadline = time.monotonic() + 10
-    while replicas_of(pair.client.role()):
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    with pair.replica_stopped(), pytest.raises(ReplicasBehind):
+        wait.confirm()
+    pair.promote_replica()
     clock[0] += 1.5  # recounted inside the grace: still 1 expected
     with pytest.raises(ReplicasBehind):
         wait.confirm()
@@ -127,14 +134,9 @@ def test_after_a_shortfall_a_primary_reporting_fewer_replicas_is_doubted_for_the
 def test_a_count_that_falls_is_believed_only_after_the_grace(pair: Pair) -> None:
     """The old primary of a failover lists no replica (it was promoted): not believed at once."""
     clock = [100.0]
-    wait = ReplicaWait(pair.client, probe_key=PROBE, timeout_ms=100, grace_s=3,
-                       now=lambda: clock[0])
+    wait = clocked(pair.client, clock)
     wait.confirm()
-    pair.replica_client.replicaof("NO", "ONE")
-    deadline = time.monotonic() + 10
-    while replicas_of(pair.client.role()):
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    pair.promote_replica()
     clock[0] += 1.0
     with pytest.raises(ReplicasBehind):
         wait.confirm()
@@ -150,18 +152,13 @@ def test_a_replica_that_joins_counts_once_it_acknowledges(tmp_path: Path) -> Non
     pair = Pair(tmp_path, replica=False)
     try:
         clock = [100.0]
-        wait = ReplicaWait(pair.client, probe_key=PROBE, timeout_ms=200, grace_s=3,
-                           now=lambda: clock[0])
+        wait = clocked(pair.client, clock, timeout_ms=200)
         assert wait.expected() == 0
         pair.start_replica()
-        pid = pair.replica_pid()
-        os.kill(pid, signal.SIGSTOP)  # listed by the primary, but not acknowledging (loading)
-        try:
+        with pair.replica_stopped():  # listed by the primary, but not acknowledging (loading)
             clock[0] += 1.0
             assert wait.expected() == 0  # not counted: writes are not refused meanwhile
             wait.confirm()
-        finally:
-            os.kill(pid, signal.SIGCONT)
         clock[0] += 1.0
         assert wait.expected() == 1
         wait.confirm()

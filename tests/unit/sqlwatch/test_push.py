@@ -6,6 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from common.errors import ReplicasBehind
+from common.replicas import LaggingReplicas
 from domains.sqlwatch import triggers
 from tests.unit.sqlwatch.conftest import make_harness, watch_settings
 
@@ -103,18 +104,6 @@ def test_a_reader_restart_after_publishing_repeats_nothing(app_db, db_url, redis
     restarted.pump()
     assert [e["type"] for e in restarted.events()] == ["row.added", "row.changed"]
     assert restarted.reader.published == 0
-
-
-class LaggingReplicas:
-    """A `ReplicaBarrier` whose replica is behind on the first pass only."""
-
-    def __init__(self) -> None:
-        self.calls = 0
-
-    def confirm(self) -> None:
-        self.calls += 1
-        if self.calls == 1:
-            raise ReplicasBehind("0 of 1 replicas confirmed the write within 500 ms")
 
 
 def test_change_log_rows_stay_until_the_replicas_have_the_events(app_db, db_url,
