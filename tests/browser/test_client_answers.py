@@ -138,3 +138,16 @@ def test_an_on_reset_handler_that_throws_still_releases_the_events(client_page: 
                           throwing_reset=True)
         assert client_page.wait_got(1) == ["6-0"]
     assert client_page.value("window.steps") == ["reset threw", "event 6-0"]
+
+
+def test_an_event_id_seen_at_another_position_is_dropped(client_page: ClientPage):
+    """After a Redis failover a job run again publishes its event anew: same id, new position."""
+    again = (b'id: 3-0\nevent: test.event\n'
+             b'data: {"id": "e1-0", "type": "test.event", "data": {}}\n\n')
+    replies = [Reply(frames=(HELLO, event("1-0"), event("2-0"), again, event("4-0")))]
+    with FakeStreamer(replies).running() as fake:
+        client_page.start(fake.url, path="/", topics=["a"])
+        client_page.wait_got(3)
+        time.sleep(0.3)
+        assert client_page.value("window.got") == ["1-0", "2-0", "4-0"]
+        assert client_page.value("stream.lastEventId") == "4-0"
