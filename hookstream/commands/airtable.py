@@ -37,7 +37,7 @@ def webhooks() -> None:
 
 
 def _settings(obj: Any) -> Settings:
-    settings: Settings = obj.settings
+    settings: Settings = obj.settings_logged()
     return settings
 
 

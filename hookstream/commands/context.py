@@ -36,12 +36,28 @@ class CliContext:
         self.environ: Mapping[str, str] = _with_config(self.inherited, config)
         self.env: Mapping[str, str] = _with_dev_config(self.environ, state_dir)
 
+    @classmethod
+    def for_settings(cls, settings: Settings) -> CliContext:
+        """A context whose settings are given, not read (tests, embedding)."""
+        context = cls({})
+        context.__dict__["settings"] = settings  # what `settings` caches
+        return context
+
     @cached_property
     def settings(self) -> Settings:
         """The settings from `env`; raises `ConfigError` (exit 2) on a bad configuration."""
         from common.settings import load_settings
 
         return load_settings(self.env)
+
+    def settings_logged(self, process: str = "cli") -> Settings:
+        """`settings`, with this command's logs routed as a process's are (level and
+        format from the settings, secrets redacted), for commands that run domain code."""
+        from common.logs import configure_logging
+
+        settings = self.settings
+        configure_logging(settings, process=process)
+        return settings
 
     @property
     def env_is_inherited(self) -> bool:

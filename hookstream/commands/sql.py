@@ -22,7 +22,7 @@ def install_triggers(obj: object, watch: str, print_only: bool) -> None:
     """Create the change log and WATCH's triggers (idempotent)."""
     from hookstream.commands import sql_tasks
 
-    sql_tasks.install(obj.settings, watch, print_only=print_only)  # type: ignore[attr-defined]
+    sql_tasks.install(obj.settings_logged(), watch, print_only=print_only)  # type: ignore[attr-defined]
 
 
 @sql.command("remove-triggers")
@@ -33,7 +33,7 @@ def remove_triggers(obj: object, watch: str, print_only: bool) -> None:
     """Drop WATCH's triggers and its unread changes (idempotent; the log table stays)."""
     from hookstream.commands import sql_tasks
 
-    sql_tasks.remove(obj.settings, watch, print_only=print_only)  # type: ignore[attr-defined]
+    sql_tasks.remove(obj.settings_logged(), watch, print_only=print_only)  # type: ignore[attr-defined]
 
 
 @sql.command()
@@ -42,7 +42,7 @@ def status(obj: object) -> None:
     """Each watch: mode, rows kept, last change, lag and unread changes."""
     from hookstream.commands import sql_tasks
 
-    sql_tasks.status(obj.settings)  # type: ignore[attr-defined]
+    sql_tasks.status(obj.settings_logged())  # type: ignore[attr-defined]
 
 
 @sql.command()
@@ -52,7 +52,7 @@ def snapshot(obj: object, watch: str) -> None:
     """Store WATCH's current rows in Redis as the base of the next diff (announces nothing)."""
     from hookstream.commands import sql_tasks
 
-    sql_tasks.snapshot(obj.settings, watch)  # type: ignore[attr-defined]
+    sql_tasks.snapshot(obj.settings_logged(), watch)  # type: ignore[attr-defined]
 
 
 @sql.command()
@@ -64,4 +64,4 @@ def sell(obj: object, trip: int, watch_name: str | None) -> None:
     """Sell one ticket on TRIP in the SQLite trips demo (the seat count falls live)."""
     from hookstream.commands import sql_tasks
 
-    sql_tasks.sell(obj.settings, trip, watch_name)  # type: ignore[attr-defined]
+    sql_tasks.sell(obj.settings_logged(), trip, watch_name)  # type: ignore[attr-defined]

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import types
-
 import pytest
 import redis
 from click.testing import CliRunner
 
 from common.settings import Settings
 from hookstream.commands.airtable import airtable
+from hookstream.commands.context import CliContext
 from tests.airtable_support import DEMO_BASE, DEMO_TABLE, admin
 
 
@@ -19,8 +18,8 @@ def run(emulator, redis_url):
         "api_url": emulator.url, "token": "cli-token"}})
 
     def invoke(*args: str):
-        return CliRunner().invoke(airtable, list(args), obj=types.SimpleNamespace(
-            settings=settings), catch_exceptions=False)
+        return CliRunner().invoke(airtable, list(args), obj=CliContext.for_settings(settings),
+                                   catch_exceptions=False)
 
     return invoke
 
@@ -32,6 +31,7 @@ def test_webhooks_create_list_refresh_delete(run, emulator) -> None:
     (line,) = [line for line in created.output.splitlines() if line.startswith("created ")]
     hook_id = line.split()[1]
     assert hook_id.startswith("ach") and "secret stored" in created.output
+    assert "airtable.slot" not in created.output  # debug lines stay out at the default level
     again = run("webhooks", "create", DEMO_BASE, "--url", "http://127.0.0.1:9/hook",
                 "--table", DEMO_TABLE)
     assert f"reused {hook_id}" in again.output

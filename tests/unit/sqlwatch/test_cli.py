@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import types
-
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
+from hookstream.commands.context import CliContext
 from hookstream.commands.sql import sql
 from tests.unit.sqlwatch.conftest import watch_settings
 
@@ -23,7 +22,7 @@ def invoke(make_settings, db_url, redis_url):
         "trips": watch_settings(db_url).model_dump(mode="json") | {"url": db_url}})
 
     def run(*args: str):
-        return CliRunner().invoke(sql, list(args), obj=types.SimpleNamespace(settings=settings))
+        return CliRunner().invoke(sql, list(args), obj=CliContext.for_settings(settings))
 
     return run
 
