@@ -22,6 +22,7 @@ own connection (``api/resp.py``).
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -79,6 +80,7 @@ class ReplicaWait:
         self._counted = False
         self._recount_at = 0.0
         self._doubt_since: float | None = None  # a shortfall or a departed replica, unresolved
+        self._lock = threading.Lock()
 
     def confirm(self) -> None:
         try:
@@ -92,12 +94,14 @@ class ReplicaWait:
         except redis.RedisError as exc:
             raise EventLogUnavailable(f"replica confirmation failed: {exc}") from exc
         if int(acked) < expected:
-            self._doubt()
+            with self._lock:
+                self._doubt()
             log.warning("redis.replicas_behind", expected=expected, acked=int(acked),
                         timeout_ms=self._timeout_ms)
             raise ReplicasBehind(f"{acked} of {expected} replicas confirmed the write "
                                  f"within {self._timeout_ms} ms")
-        self._doubt_since = None  # they all answered: whatever the doubt was, it is over
+        with self._lock:
+            self._doubt_since = None  # they all answered: whatever the doubt was, it is over
 
     def expected(self) -> int:
         """How many replicas a write must reach, from the primary's ``ROLE`` (every second).
@@ -110,6 +114,10 @@ class ReplicaWait:
         whose replica was just promoted lists none, and writes to it would be lost;
         within the grace the sentinels name the new primary and the pool moves there.
         """
+        with self._lock:  # request threads and reader threads share one barrier
+            return self._count()
+
+    def _count(self) -> int:
         now = self._now()
         if now < self._recount_at:
             return self._expected
