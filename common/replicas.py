@@ -12,12 +12,16 @@ replication stream is ordered, so a replica that has the probe has every write
 this process finished before it, whatever connection of the pool sent them.
 
 The replica count is the one the primary reports (``ROLE``, asked again at most
-every second), so a single server never waits and a new primary whose old peer
-has not rejoined takes writes at once; a replica that joins later counts once it
-acknowledges. After a shortfall the higher count is kept for ``grace_s``: a
-demoted primary that lost its replica is not believed before the sentinels name
-the new one. The ingress's webhook path does the same on its
-own connection (``api/resp.py``).
+every second), so a single server never waits; a replica that joins counts once
+it acknowledges. A count that falls is believed only ``grace_s`` after the fall
+(or a shortfall just before it): the old primary of a failover, whose replica
+was promoted, lists none. Unlike the webhook path (``api/resp.py``, which ties
+the count to the server's address and asks every sentinel on each reconnect),
+this count is not tied to a server, so a new primary whose old peer has not
+rejoined also waits out the grace (503s for ~``grace_s``), and the pool is
+trusted to leave a demoted primary within it (`common.sentinel.PrimaryWatch`).
+A primary cut off from the sentinels but not from us is beyond this: configure
+``min-replicas-to-write`` on the servers for that.
 """
 
 from __future__ import annotations
@@ -79,7 +83,8 @@ class ReplicaWait:
         self._expected = 0
         self._counted = False
         self._recount_at = 0.0
-        self._doubt_since: float | None = None  # a shortfall or a departed replica, unresolved
+        self._shortfall_at: float | None = None  # the first of the latest run of shortfalls
+        self._fell_at: float | None = None  # when the primary first listed fewer than expected
         self._lock = threading.Lock()
 
     def confirm(self) -> None:
@@ -95,13 +100,13 @@ class ReplicaWait:
             raise EventLogUnavailable(f"replica confirmation failed: {exc}") from exc
         if int(acked) < expected:
             with self._lock:
-                self._doubt()
+                self._remember_shortfall()
             log.warning("redis.replicas_behind", expected=expected, acked=int(acked),
                         timeout_ms=self._timeout_ms)
             raise ReplicasBehind(f"{acked} of {expected} replicas confirmed the write "
                                  f"within {self._timeout_ms} ms")
         with self._lock:
-            self._doubt_since = None  # they all answered: whatever the doubt was, it is over
+            self._shortfall_at = None  # they all answered
 
     def expected(self) -> int:
         """How many replicas a write must reach, from the primary's ``ROLE`` (every second).
@@ -119,24 +124,42 @@ class ReplicaWait:
 
     def _count(self) -> int:
         now = self._now()
-        if now < self._recount_at:
+        if self._counted and now < self._recount_at:
             return self._expected
+        listed = replicas_of(self._client.role())  # raises: no count, and no write confirmed
         self._recount_at = now + RECOUNT_INTERVAL_S
-        listed = replicas_of(self._client.role())
         if not self._counted:
             self._expected, self._counted = listed, True
         elif listed > self._expected:
+            self._fell_at = None
             if self._acknowledged(listed):
                 log.info("redis.replicas_joined", replicas=listed)
-                self._expected, self._doubt_since = listed, None
+                self._expected = listed
         elif listed < self._expected:
-            since = self._doubt()
+            since = self._doubt_since(now)
             if now - since >= self._grace_s:
                 log.info("redis.replicas_left", replicas=listed, expected=self._expected)
-                self._expected, self._doubt_since = listed, None
+                self._expected, self._fell_at = listed, None
             else:  # look again the moment the grace ends, not up to a second later
                 self._recount_at = min(self._recount_at, since + self._grace_s)
+        else:
+            self._fell_at = None
         return self._expected
+
+    def _doubt_since(self, now: float) -> float:
+        """When the doubt about a fallen count began: when the fall was first seen, or the
+        start of a run of shortfalls that came within `grace_s` before it."""
+        if self._fell_at is None:
+            self._fell_at = now
+        shortfall = self._shortfall_at
+        if shortfall is not None and 0 <= self._fell_at - shortfall < self._grace_s:
+            return shortfall  # the shortfalls came first: the grace runs from them
+        return self._fell_at
+
+    def _remember_shortfall(self) -> None:
+        now = self._now()
+        if self._shortfall_at is None or now - self._shortfall_at >= self._grace_s:
+            self._shortfall_at = now
 
     def count_now(self) -> None:
         """Count the replicas at start-up, while the deployment is (most likely) healthy.
@@ -153,13 +176,6 @@ class ReplicaWait:
         pipe.set(self._probe_key, 1, px=PROBE_TTL_MS)
         pipe.wait(listed, PROBE_MS)
         return int(pipe.execute()[1]) >= listed
-
-    def _doubt(self) -> float:
-        """When the doubt began (now, unless it already had)."""
-        if self._doubt_since is None:
-            self._doubt_since = self._now()
-        return self._doubt_since
-
 
 def replicas_of(role: Any) -> int:
     """The number of replicas in a ``ROLE`` reply (0 when the server is not a primary)."""

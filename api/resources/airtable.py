@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
@@ -31,7 +31,9 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from api.bodies import parse_json, read_body, require_json
 from api.errors import ApiError, BadRequest, NotFound, ServiceUnavailable, Unauthorized
 from api.verifiers.base import any_equal
+from common.errors import EventLogUnavailable
 from common.grants import Grant, GrantRefused, TokenVerifier
+from common.replicas import NoBarrier, ReplicaBarrier
 from common.settings import Settings
 from domains.airtable.cache import ListQuery, RecordReader
 from domains.airtable.errors import InvalidWrite, JobNotFound, MustWait, RequestRejected
@@ -91,6 +93,9 @@ async def off_loop(fn: Callable[..., T], *args: Any, retry_after_s: int) -> T:
                                  retry_after_s=max(1, round(exc.retry_after_s))) from exc
     except RequestRejected as exc:
         raise _rejected(exc) from exc
+    except EventLogUnavailable as exc:  # the replicas did not confirm the job in time
+        raise ServiceUnavailable(f"{exc}; retry later (same Idempotency-Key)",
+                                 retry_after_s=retry_after_s) from exc
     except redis.RedisError as exc:
         raise ServiceUnavailable("Redis unavailable, retry later",
                                  retry_after_s=retry_after_s) from exc
@@ -154,8 +159,10 @@ class AirtableRecords:
 
     def __init__(self, reader: RecordReader, store: JobStore, sender: JobSender,
                  access: Access, *, table_id: Callable[[str, str], str], queue: str,
-                 max_body_bytes: int, retry_after_s: int) -> None:
+                 max_body_bytes: int, retry_after_s: int,
+                 replicas: ReplicaBarrier | None = None) -> None:
         self._reader = reader
+        self._replicas = replicas or NoBarrier()
         self._store = store
         self._sender = sender
         self._access = access
@@ -215,8 +222,11 @@ class AirtableRecords:
         resp.data = orjson.dumps({"job": job_id})
 
     def _submit(self, request: Any, idempotency: str | None) -> str:
-        return self._store.submit(request, self._sender, queue=self._queue,
-                                  idempotency_key=idempotency)
+        """Store and queue the job; the 202 waits for the replicas (`common.replicas`)."""
+        job_id = self._store.submit(request, self._sender, queue=self._queue,
+                                    idempotency_key=idempotency)
+        self._replicas.confirm()
+        return job_id
 
 
 class AirtableRecord:
@@ -300,6 +310,7 @@ class AirtableDeps:
     store: JobStore
     sender: JobSender
     table_id: Callable[[str, str], str]
+    replicas: ReplicaBarrier = field(default_factory=NoBarrier)
 
     async def metrics(self) -> list[Metric]:
         """The Airtable families of the ingress's ``GET /metrics``."""
@@ -307,14 +318,16 @@ class AirtableDeps:
                                                          self.store.namespace))
 
 
-def airtable_deps(settings: Settings, client: redis.Redis) -> AirtableDeps | None:
+def airtable_deps(settings: Settings, client: redis.Redis,
+                  replicas: ReplicaBarrier | None = None) -> AirtableDeps | None:
     """The real dependencies, or None when no Airtable token is configured (no routes)."""
     if settings.airtable.token is None:
         return None
     namespace = settings.workers.namespace
     reader = build_reader(client, settings)
     return AirtableDeps(client, reader, JobStore(client, namespace=namespace),
-                        RedisJobSender(client, namespace=namespace), reader.table_id)
+                        RedisJobSender(client, namespace=namespace), reader.table_id,
+                        replicas or NoBarrier())
 
 
 def add_airtable_routes(app: falcon.asgi.App[Any, Any], deps: AirtableDeps,
@@ -325,7 +338,7 @@ def add_airtable_routes(app: falcon.asgi.App[Any, Any], deps: AirtableDeps,
     records = AirtableRecords(deps.reader, deps.store, deps.sender, access,
                               table_id=deps.table_id, queue=settings.workers.queue,
                               max_body_bytes=ingress.max_body_bytes,
-                              retry_after_s=ingress.retry_after_s)
+                              retry_after_s=ingress.retry_after_s, replicas=deps.replicas)
     app.add_route("/airtable/{base}/{table}/records", records)
     app.add_route("/airtable/{base}/{table}/records/{record}",
                   AirtableRecord(records, deps.reader, retry_after_s=ingress.retry_after_s))

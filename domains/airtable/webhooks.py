@@ -127,13 +127,11 @@ class Webhooks:
                 if (hook.base, hook.table, hook.notification_url) == wanted}
         if not same:
             return None
-        listed = {hook["id"] for hook in call(self._api(), "GET", f"bases/{base}/webhooks"
-                                             ).get("webhooks", [])}
+        hooks = call(self._api(), "GET", f"bases/{base}/webhooks").get("webhooks", [])
+        listed = {hook["id"] for hook in hooks}
         for hook_id in same.keys() - listed:  # expired or deleted without our knowing
-            self.store.remove(hook_id)
-            log.info("airtable.webhook_forgotten", base=base, webhook=hook_id,
-                     reason="no longer listed by Airtable")
-        alive = sorted(same.keys() & listed)
+            self.report_gone(base, hook_id, "no longer listed by Airtable")
+        alive = sorted(hook["id"] for hook in hooks if hook["id"] in same and _pinging(hook))
         return same[alive[0]] if alive else None
 
     def listing(self, base: str) -> list[dict[str, Any]]:
@@ -191,6 +189,12 @@ class Webhooks:
     def stats(self) -> dict[str, int]:
         raw: dict[bytes, bytes] = self._client.hgetall(stats_key(self._ns))  # type: ignore[assignment]
         return {k.decode(): int(v) for k, v in raw.items()}
+
+
+def _pinging(hook: dict[str, Any]) -> bool:
+    """Whether a listed webhook still sends pings (a disabled one is not worth reusing)."""
+    return hook.get("isHookEnabled", True) is not False and \
+        hook.get("areNotificationsEnabled", True) is not False
 
 
 class PingTarget(Protocol):

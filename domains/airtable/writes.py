@@ -35,6 +35,7 @@ import structlog
 
 from common.events import Event
 from common.publishing import EventPublisher
+from common.replicas import NoBarrier, ReplicaBarrier
 from domains.airtable.client import translated
 from domains.airtable.errors import JobNotFound, MustWait, RequestRejected
 from domains.airtable.jobs import FINISHED, Job, JobStore
@@ -65,8 +66,10 @@ class WriteRunner:
 
     def __init__(self, store: JobStore, api: pyairtable.Api, publisher: EventPublisher, *,
                  invalidate: Invalidate, slice_s: float, lease_s: float,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 replicas: ReplicaBarrier | None = None) -> None:
         self._store = store
+        self._replicas = replicas or NoBarrier()
         self._api = api
         self._publisher = publisher
         self._invalidate = invalidate
@@ -138,6 +141,7 @@ class WriteRunner:
         if not send:
             return {}
         self._store.mark_sending(job.id, number, send=send, since_ms=_now_ms())
+        self._replicas.confirm()  # a mark lost in a failover would let a retry create again
         try:
             return _send(job.request, table, send)
         except MustWait as exc:

@@ -39,7 +39,7 @@ class CliContext:
     @classmethod
     def for_settings(cls, settings: Settings) -> CliContext:
         """A context whose settings are given, not read (tests, embedding)."""
-        context = cls({})
+        context = cls({}, state_dir=Path("/nonexistent/hookstream"))  # no dev config found
         context.__dict__["settings"] = settings  # what `settings` caches
         return context
 

@@ -9,7 +9,7 @@
  *
  * Every (re)connect resumes from the last id; ids already seen are dropped
  * (log positions "<ms>-<seq>" only grow), as are envelope ids among the last
- * 1,000 (a job re-run after a Redis failover: same id, new position).
+ * 1,000 within an hour (a job re-run after a Redis failover: same id).
  */
 const pos = (s) => s.split("-").map(Number);
 const after = (a, b) => {
@@ -34,7 +34,7 @@ export function connect(o = {}) {
   const fns = {}, statusFns = [], resetFns = [];
   let token = o.token, lastId = o.lastEventId || null, status = "connecting", ctrl = null;
   let tries = 0, authRetried = false, held = null, timer, renewT, hideT;
-  const seen = new Set();
+  const seen = new Map();
 
   const set = (s, info = {}) => {
     if (s === status && s === "open") return;
@@ -67,8 +67,9 @@ export function connect(o = {}) {
     let ev;
     try { ev = JSON.parse(data); } catch (e) { ev = { type, data }; }
     if (ev.id != null) {
-      if (seen.has(ev.id)) return;
-      seen.add(ev.id).size > 1e3 && seen.delete(seen.values().next().value);
+      const now = Date.now();
+      if (seen.get(ev.id) > now - 36e5) return;
+      seen.set(ev.id, now).size > 1e3 && seen.delete(seen.keys().next().value);
     }
     ev.position = id;
     push(() => emit(type, ev));

@@ -72,23 +72,23 @@ class RateLimiter:
             traffic.attempts.append(now)
             traffic.peak_attempts_per_s = max(traffic.peak_attempts_per_s, len(traffic.attempts))
             _slide(traffic.accepted, now)
-        for traffic, limit in lanes:
-            if now < traffic.penalty_until:
-                self._refuse(lanes, traffic, now, start_penalty=False)
-            if len(traffic.accepted) >= limit:
-                self._refuse(lanes, traffic, now, start_penalty=True)
+        over = [traffic for traffic, limit in lanes if len(traffic.accepted) >= limit]
+        if over or any(now < traffic.penalty_until for traffic, _ in lanes):
+            self._refuse(lanes, over, now)
         for traffic, _ in lanes:
             traffic.accepted.append(now)
             traffic.peak_accepted_per_s = max(traffic.peak_accepted_per_s, len(traffic.accepted))
 
-    def _refuse(self, lanes: list[tuple[BaseTraffic, int]], traffic: BaseTraffic, now: float,
-                *, start_penalty: bool) -> None:
+    def _refuse(self, lanes: list[tuple[BaseTraffic, int]], over: list[BaseTraffic],
+                now: float) -> None:
+        """Refuse: each limit gone over starts its penalty; the answer names the longest."""
         for counted, _ in lanes:
             counted.rejected += 1
-        if start_penalty:
-            traffic.penalties += 1
-            traffic.penalty_until = now + self.penalty_s
-        raise RateLimited(retry_after_s=traffic.penalty_until - now)
+        for traffic in over:
+            if now >= traffic.penalty_until:
+                traffic.penalties += 1
+                traffic.penalty_until = now + self.penalty_s
+        raise RateLimited(retry_after_s=max(traffic.penalty_until for traffic, _ in lanes) - now)
 
     def stats(self, base_id: str) -> dict[str, Any]:
         return self.traffic.setdefault(base_id, BaseTraffic()).stats(self.now())

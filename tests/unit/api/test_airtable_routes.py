@@ -14,6 +14,7 @@ from api.queue import MemoryQueue
 from api.resources.airtable import AirtableDeps
 from api.stats import MemoryStats
 from common.publishing import EventLog
+from common.replicas import LaggingReplicas
 from domains.airtable.jobs import JobStore
 from domains.airtable.sender import MemorySender
 from domains.airtable.services import build_reader
@@ -38,14 +39,19 @@ def sender():
 
 
 @pytest.fixture
-async def client(make_settings, redis_url, emulator_url, sender):
+def replicas():
+    return LaggingReplicas(behind=0)
+
+
+@pytest.fixture
+async def client(make_settings, redis_url, emulator_url, sender, replicas):
     settings = make_settings(
         airtable={"api_url": emulator_url, "token": "test-token"},
         streamer={"jwt_secret": JWT_SECRET, "public_topics": ["public/#"]})
     sync = redis.Redis.from_url(redis_url)
     reader = build_reader(sync, settings)
     deps = AirtableDeps(sync, reader, JobStore(sync, namespace="hookstream"), sender,
-                        reader.table_id)
+                        reader.table_id, replicas)
     queue = MemoryQueue()
 
     async def ping():
@@ -142,6 +148,17 @@ async def test_the_same_idempotency_key_gives_the_same_job(client, sender):
     first = await client.simulate_delete(RECORDS, headers=headers, json=body)
     again = await client.simulate_delete(RECORDS, headers=headers, json=body)
     assert first.json == again.json and len(sender.sent) == 1
+
+
+async def test_a_write_is_answered_202_only_once_the_replicas_have_it(client, sender,
+                                                                      replicas):
+    body = {"records": ["recTask0000000001"]}
+    headers = {**KEY, "Idempotency-Key": "delete-2"}
+    replicas.behind = replicas.calls + 1  # the next confirmation falls short
+    behind = await client.simulate_delete(RECORDS, headers=headers, json=body)
+    assert behind.status_code == 503 and "Idempotency-Key" in behind.text
+    again = await client.simulate_delete(RECORDS, headers=headers, json=body)
+    assert again.status_code == 202 and len(sender.sent) == 1  # the same job, queued once
 
 
 @pytest.mark.parametrize(("method", "headers", "body", "status"), [

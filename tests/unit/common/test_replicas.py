@@ -148,6 +148,29 @@ def test_a_count_that_falls_is_believed_only_after_the_grace(pair: Pair) -> None
     assert wait.expected() == 0
 
 
+def test_an_old_shortfall_does_not_shorten_the_grace_of_a_later_fall(pair: Pair) -> None:
+    clock = [100.0]
+    wait = clocked(pair.client, clock)
+    with pair.replica_stopped(), pytest.raises(ReplicasBehind):
+        wait.confirm()  # a shortfall, then a quiet hour
+    clock[0] += 3600
+    pair.promote_replica()
+    with pytest.raises(ReplicasBehind):  # the fall is doubted from now, not from the hour ago
+        wait.confirm()
+    clock[0] += 3.0
+    wait.confirm()
+
+
+def test_no_count_means_no_write_confirmed() -> None:
+    """Redis down when the process starts: every confirm fails until a count succeeds."""
+    dead = redis.Redis(port=free_port(), socket_connect_timeout=0.5,
+                       retry=Retry(NoBackoff(), 0))
+    wait = barrier(dead, namespace="hookstream", timeout_ms=100, grace_s=1)
+    for _ in range(2):
+        with pytest.raises(EventLogUnavailable):
+            wait.confirm()
+
+
 def test_a_replica_that_joins_counts_once_it_acknowledges(tmp_path: Path) -> None:
     pair = Pair(tmp_path, replica=False)
     try:
@@ -184,3 +207,19 @@ def test_role_replies() -> None:
     assert replicas_of([b"master", 10, [[b"127.0.0.1", b"7001", b"10"]]]) == 1
     assert replicas_of([b"master", 0, []]) == 0
     assert replicas_of([b"slave", b"127.0.0.1", 7000, b"connected", 10]) == 0
+
+
+def test_shortfalls_after_the_fall_do_not_push_the_grace_back(pair: Pair) -> None:
+    clock = [100.0]
+    wait = clocked(pair.client, clock)
+    wait.confirm()
+    pair.promote_replica()
+    clock[0] += 1.0  # the fall is seen first, at 101
+    with pytest.raises(ReplicasBehind):
+        wait.confirm()
+    for _ in range(7):  # then a refused write every 0.7 s, as retrying clients make
+        clock[0] += 0.7
+        if clock[0] < 104.0:
+            with pytest.raises(ReplicasBehind):
+                wait.confirm()
+    wait.confirm()  # 3 s after the fall: believed, however many shortfalls came since
