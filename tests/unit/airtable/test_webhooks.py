@@ -115,3 +115,12 @@ def test_create_reuses_a_live_webhook_for_the_same_scope_and_url(emulator, webho
     fresh = webhooks.create(DEMO_BASE, receiver.url, table=DEMO_TABLE)
     assert fresh.id not in listed
     assert {hook.id for hook in webhooks.store.all()} == {fresh.id, other_scope.id}
+
+
+def test_create_does_not_reuse_a_webhook_whose_notifications_are_off(emulator, webhooks, api,
+                                                                    receiver) -> None:
+    first = webhooks.create(DEMO_BASE, receiver.url, table=DEMO_TABLE)
+    api.request("POST", str(api.build_url(
+        f"bases/{DEMO_BASE}/webhooks/{first.id}/enableNotifications")), json={"enable": False})
+    second = webhooks.create(DEMO_BASE, receiver.url, table=DEMO_TABLE)
+    assert second.id != first.id
