@@ -340,6 +340,16 @@ class Settings(_Section):
         except ConfigError as exc:
             raise ValueError(str(exc)) from None
 
+    @model_validator(mode="after")
+    def _replica_wait_fits_the_socket_timeout(self) -> Settings:
+        # The ingress's redis-py client times out after enqueue_timeout_s: a longer WAIT
+        # would always end as a timeout (a 503), never as a confirmation.
+        wait_ms, socket_s = self.events.replica_ack_timeout_ms, self.ingress.enqueue_timeout_s
+        if wait_ms >= socket_s * 1000:
+            raise ValueError(f"events.replica_ack_timeout_ms ({wait_ms}) must be below "
+                             f"ingress.enqueue_timeout_s ({socket_s} s)")
+        return self
+
     @field_validator("sources")
     @classmethod
     def _source_names_are_slugs(cls, sources: dict[str, SourceSettings]) -> Any:

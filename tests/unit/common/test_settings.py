@@ -72,3 +72,11 @@ def test_missing_file_and_bad_toml_are_config_errors(tmp_path):
 def test_require_redis_url_explains_the_fix():
     with pytest.raises(ConfigError, match="HOOKSTREAM_REDIS_URL"):
         load_settings({}).require_redis_url()
+
+
+def test_a_replica_wait_longer_than_the_socket_timeout_is_refused() -> None:
+    with pytest.raises(ConfigError, match="replica_ack_timeout_ms"):
+        load_settings({"HOOKSTREAM_EVENTS__REPLICA_ACK_TIMEOUT_MS": "2500",
+                       "HOOKSTREAM_INGRESS__ENQUEUE_TIMEOUT_S": "2"})
+    assert load_settings({"HOOKSTREAM_EVENTS__REPLICA_ACK_TIMEOUT_MS": "1500"}) \
+        .events.replica_ack_timeout_ms == 1500
