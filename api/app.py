@@ -117,9 +117,7 @@ def get_app() -> Ingress:
     airtable_secrets = WebhookSecrets(WebhookStore(connect(url, socket_timeout_s=timeout_s),
                                                   namespace=settings.workers.namespace))
     stats = RedisStats(client, namespace=settings.workers.namespace, timeout_s=timeout_s)
-    replicas = barrier(sync_client, namespace=settings.workers.namespace,
-                       timeout_ms=settings.events.replica_ack_timeout_ms,
-                       grace_s=settings.events.replica_grace_s)
+    replicas = barrier(sync_client, settings)
     ingress = create_app(settings, queue=intake, stats=stats, publisher=publisher,
                          ping=client.ping, backlog=backlog, snapshots=snapshots,
                          airtable_secrets=airtable_secrets,

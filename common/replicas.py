@@ -37,6 +37,7 @@ import structlog
 from common.errors import EventLogUnavailable, ReplicasBehind
 from common.keys import replica_probe_key
 from common.redis import text
+from common.settings import Settings
 
 log = structlog.get_logger(__name__)
 RECOUNT_INTERVAL_S = 1.0
@@ -184,12 +185,13 @@ def replicas_of(role: Any) -> int:
     return len(role[2]) if len(role) > 2 and role[2] else 0
 
 
-def barrier(client: redis.Redis, *, namespace: str, timeout_ms: int,
-            grace_s: float) -> ReplicaBarrier:
-    """The barrier a composition root hands out: none when *timeout_ms* is 0."""
-    if timeout_ms <= 0:
+def barrier(client: redis.Redis, settings: Settings) -> ReplicaBarrier:
+    """The barrier a composition root hands out, from ``[events]``: none when
+    ``replica_ack_timeout_ms`` is 0; else counted now, at start-up."""
+    events = settings.events
+    if events.replica_ack_timeout_ms <= 0:
         return NoBarrier()
-    wait = ReplicaWait(client, probe_key=replica_probe_key(namespace), timeout_ms=timeout_ms,
-                       grace_s=grace_s)
+    wait = ReplicaWait(client, probe_key=replica_probe_key(settings.workers.namespace),
+                       timeout_ms=events.replica_ack_timeout_ms, grace_s=events.replica_grace_s)
     wait.count_now()
     return wait

@@ -166,9 +166,7 @@ def start_sql_readers(settings: Settings, client: redis.Redis, jobs: JobSender,
                          publisher=EventLog(client, settings.events), jobs=jobs,
                          namespace=settings.workers.namespace, queue=settings.workers.queue,
                          events=settings.events,
-                         replicas=barrier(client, namespace=settings.workers.namespace,
-                                          timeout_ms=settings.events.replica_ack_timeout_ms,
-                                          grace_s=settings.events.replica_grace_s))
+                         replicas=barrier(client, settings))
     thread = threading.Thread(target=readers.run, args=(stop,), name="sql-readers", daemon=True)
     thread.start()
     log.info("scheduler.sql_readers", watches=sorted(settings.watches))

@@ -65,9 +65,6 @@ def build_runner(client: redis.Redis, settings: Settings, publisher: EventPublis
                                          namespace=settings.workers.namespace),
                           TableIds(client, api, namespace=settings.workers.namespace))
     lease_s = slice_s + WRITE_MAX_WAIT_S + settings.airtable.request_timeout_s + 5
-    replicas = barrier(client, namespace=settings.workers.namespace,
-                       timeout_ms=settings.events.replica_ack_timeout_ms,
-                       grace_s=settings.events.replica_grace_s)
     return WriteRunner(JobStore(client, namespace=settings.workers.namespace), api, publisher,
                        invalidate=reader.invalidate, slice_s=slice_s, lease_s=lease_s,
-                       replicas=replicas)
+                       replicas=barrier(client, settings))

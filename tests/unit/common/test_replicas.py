@@ -19,7 +19,7 @@ from common.errors import EventLogUnavailable, ReplicasBehind
 from common.events import Event
 from common.publishing import EventLog
 from common.replicas import NoBarrier, ReplicaWait, barrier, replicas_of
-from common.settings import EventLogSettings
+from common.settings import EventLogSettings, Settings
 from hookstream.embedded import free_port
 
 PROBE = "hookstream:replica-probe"
@@ -165,7 +165,7 @@ def test_no_count_means_no_write_confirmed() -> None:
     """Redis down when the process starts: every confirm fails until a count succeeds."""
     dead = redis.Redis(port=free_port(), socket_connect_timeout=0.5,
                        retry=Retry(NoBackoff(), 0))
-    wait = barrier(dead, namespace="hookstream", timeout_ms=100, grace_s=1)
+    wait = barrier(dead, Settings.model_validate({"events": {"replica_ack_timeout_ms": 100}}))
     for _ in range(2):
         with pytest.raises(EventLogUnavailable):
             wait.confirm()
@@ -197,10 +197,11 @@ def test_redis_down_is_event_log_unavailable() -> None:
 
 
 def test_a_zero_timeout_means_no_barrier(redis_client) -> None:
-    assert isinstance(barrier(redis_client, namespace="hookstream", timeout_ms=0, grace_s=1),
-                      NoBarrier)
-    assert isinstance(barrier(redis_client, namespace="hookstream", timeout_ms=10, grace_s=1),
-                      ReplicaWait)
+    def settings(timeout_ms: int) -> Settings:
+        return Settings.model_validate({"events": {"replica_ack_timeout_ms": timeout_ms}})
+
+    assert isinstance(barrier(redis_client, settings(0)), NoBarrier)
+    assert isinstance(barrier(redis_client, settings(10)), ReplicaWait)
 
 
 def test_role_replies() -> None:
