@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Self
 
 import httpx
 import redis
@@ -65,6 +66,18 @@ class Cluster:
     def wait_ready(self) -> None:
         wait_http_ok(f"{self.ingress_url}/readyz")
         wait_http_ok(f"{self.streamer_url}/readyz")
+
+    def __enter__(self) -> Self:
+        """Ready to use (or stopped again if it never got ready)."""
+        try:
+            self.wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
 
     def publish_marker(self, topic: str, marker: str) -> None:
         """A `test.marker` event with id *marker*: a positive witness that what came

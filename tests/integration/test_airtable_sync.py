@@ -7,7 +7,6 @@ import json
 import os
 import signal
 import threading
-import time
 from pathlib import Path
 
 import httpx
@@ -20,6 +19,7 @@ from domains.airtable.webhooks import Webhooks
 from tests.airtable_support import DEMO_BASE, DEMO_TABLE, admin, start_emulator
 from tests.integration.cluster_support import Cluster
 from tests.sse_client import SseReader
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 TOKEN = "integration-airtable-token"
@@ -75,12 +75,8 @@ class AirtableCluster(Cluster):
 
 @pytest.fixture
 def cluster(tmp_path, redis_url):
-    running = AirtableCluster(tmp_path, redis_url)
-    try:
-        running.wait_ready()
+    with AirtableCluster(tmp_path, redis_url) as running:
         yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture
@@ -102,16 +98,6 @@ def envelopes_until(reader: SseReader, marker: str) -> list[dict]:
 
 def next_envelope(reader: SseReader) -> dict:
     return json.loads(reader.next_event(timeout_s=30).data)
-
-
-def wait_for(predicate, *, timeout_s: float = 60.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_a_persons_changes_reach_an_sse_client_as_record_events(cluster, stream):
@@ -155,8 +141,8 @@ def test_split_repeated_and_racing_pings_give_each_change_once(cluster, stream):
         racer.start()
     for racer in racers:
         racer.join()
-    wait_for(lambda: cluster.redis.get(f"hookstream:{{airtable-hook:{webhook}}}:cursor")
-             == b"8", what="every payload to be processed")
+    wait_until(lambda: cluster.redis.get(f"hookstream:{{airtable-hook:{webhook}}}:cursor")
+               == b"8", what="every payload to be processed", timeout_s=60)
     cluster.marker("marker-race")
     seen = envelopes_until(stream, "marker-race")
     ids = [e["id"] for e in seen]
@@ -168,13 +154,14 @@ def test_a_worker_killed_mid_batch_loses_and_duplicates_nothing(cluster, stream)
     cluster.start_workers("tests.integration.airtable_crashing")
     webhook = cluster.hook()
     cluster.change(create=[{"fields": {"Name": f"crash-{i}"}} for i in range(6)])
-    victim = int(wait_for(lambda: cluster.redis.get("test:airtable:paused"),
-                          what="the worker to pause mid-batch"))
+    victim = int(wait_until(lambda: cluster.redis.get("test:airtable:paused"),
+                            what="the worker to pause mid-batch", timeout_s=60))
     os.kill(victim, signal.SIGKILL)
     cluster.stop_workers()
     cluster.start_workers()
-    wait_for(lambda: cluster.redis.get(f"hookstream:{{airtable-hook:{webhook}}}:cursor")
-             == b"2", what="the transaction to be finished by the restarted worker")
+    wait_until(lambda: cluster.redis.get(f"hookstream:{{airtable-hook:{webhook}}}:cursor")
+               == b"2", what="the transaction to be finished by the restarted worker",
+               timeout_s=60)
     cluster.marker("marker-crash")
     seen = [e for e in envelopes_until(stream, "marker-crash")
             if e["type"] == "record.created"]

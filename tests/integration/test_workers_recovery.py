@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from hookstream.commands import main
 from tests.integration.cluster_support import Cluster
 from tests.integration.conftest import STREAM_KEY, config_text
 from tests.sse_client import SseReader
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 WORKER_MODULES = ("workers.actors", "tests.integration.crashing")
@@ -54,22 +54,8 @@ class RecoveryCluster(Cluster):
 
 @pytest.fixture
 def cluster(tmp_path, redis_url, demo_secret):
-    running = RecoveryCluster(tmp_path, redis_url, demo_secret)
-    try:
-        running.wait_ready()
+    with RecoveryCluster(tmp_path, redis_url, demo_secret) as running:
         yield running
-    finally:
-        running.stop()
-
-
-def wait_for(predicate, *, timeout_s: float = 60.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def events_until(reader: SseReader, marker: str) -> list[dict]:
@@ -92,15 +78,16 @@ def test_job_of_a_sigkilled_worker_runs_again_and_its_event_arrives_once(cluster
     try:
         event_id = cluster.send(demo_secret, f"msg_crash_{stage}",
                                 {"type": "crash.test", "pause": stage})
-        victim = int(wait_for(lambda: cluster.redis.get(paused_key(event_id)),
-                              what="the job to pause mid-flight"))
+        victim = int(wait_until(lambda: cluster.redis.get(paused_key(event_id)),
+                                what="the job to pause mid-flight", timeout_s=60))
         os.kill(victim, signal.SIGKILL)
-        runs = wait_for(lambda: [int(pid) for pid in cluster.redis.lrange(runs_key(event_id), 0, -1)
-                                 if int(pid) != victim],
-                        what="the job to run again on a restarted worker process")
+        runs = wait_until(lambda: [int(pid) for pid in
+                                   cluster.redis.lrange(runs_key(event_id), 0, -1)
+                                   if int(pid) != victim],
+                          what="the job to run again on a restarted worker process", timeout_s=60)
         assert runs and victim not in runs
-        wait_for(lambda: cluster.redis.hlen("hookstream:deliveries.msgs") == 0,
-                 what="the second run to be acknowledged")
+        wait_until(lambda: cluster.redis.hlen("hookstream:deliveries.msgs") == 0,
+                   what="the second run to be acknowledged", timeout_s=60)
         cluster.publish_marker("webhooks/demo", f"marker-{stage}")
         delivered = [envelope for envelope in events_until(reader, f"marker-{stage}")
                      if envelope["id"] == event_id]
@@ -120,8 +107,8 @@ def test_permanent_failure_is_dead_lettered_and_replay_delivers_it(cluster, demo
                        params={"topic": "webhooks/demo"}).wait_connected()
     try:
         event_id = cluster.send(demo_secret, "msg_dead", {"type": "order.paid", "n": 7})
-        wait_for(lambda: cluster.redis.zcard("hookstream:deliveries.XQ") == 1,
-                 what="the delivery to be dead-lettered")
+        wait_until(lambda: cluster.redis.zcard("hookstream:deliveries.XQ") == 1,
+                   what="the delivery to be dead-lettered", timeout_s=60)
         assert main(["dlq", "list"]) == 0
         listing = capsys.readouterr().out
         assert "process_delivery" in listing and "TemplateError" in listing
