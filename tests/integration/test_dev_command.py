@@ -23,6 +23,21 @@ pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def start_dev(tmp_path: Path, *args: str, stderr: int
+              ) -> tuple[dict[str, int], Path, subprocess.Popen[bytes]]:
+    """`hookstream dev` in *tmp_path* on free ports, its stdout in ``dev.out``."""
+    ports = {"ingress": free_port(), "streamer": free_port(), "airtable": free_port()}
+    env = {key: value for key, value in os.environ.items() if not key.startswith("HOOKSTREAM_")}
+    env["PYTHONPATH"] = str(ROOT)
+    out = tmp_path / "dev.out"
+    with out.open("wb") as sink:
+        dev = subprocess.Popen(
+            [sys.executable, "-m", "hookstream", "dev", "--state-dir", "state", *args,
+             *(arg for name, port in ports.items() for arg in (f"--{name}-port", str(port)))],
+            cwd=tmp_path, env=env, stdout=sink, stderr=stderr)
+    return ports, out, dev
+
+
 def wait_for_text(path: Path, text: str, process: subprocess.Popen[bytes], *,
                   timeout_s: float = 60) -> None:
     deadline = time.monotonic() + timeout_s
@@ -33,16 +48,7 @@ def wait_for_text(path: Path, text: str, process: subprocess.Popen[bytes], *,
 
 
 def test_dev_runs_everything_and_send_reaches_the_stream(tmp_path, capsys):
-    ports = {"ingress": free_port(), "streamer": free_port(), "airtable": free_port()}
-    env = {key: value for key, value in os.environ.items() if not key.startswith("HOOKSTREAM_")}
-    env["PYTHONPATH"] = str(ROOT)
-    out = tmp_path / "dev.out"
-    with out.open("wb") as sink:
-        dev = subprocess.Popen(
-            [sys.executable, "-m", "hookstream", "dev", "--state-dir", "state", "--no-demo",
-             "--ingress-port", str(ports["ingress"]), "--streamer-port", str(ports["streamer"]),
-             "--airtable-port", str(ports["airtable"])],
-            cwd=tmp_path, env=env, stdout=sink, stderr=subprocess.DEVNULL)
+    ports, out, dev = start_dev(tmp_path, "--no-demo", stderr=subprocess.DEVNULL)
     try:
         wait_for_text(out, "hookstream is running", dev)
         config = tmp_path / "state" / "dev.toml"
@@ -65,15 +71,7 @@ def test_dev_runs_everything_and_send_reaches_the_stream(tmp_path, capsys):
 
 def test_dev_demo_feeds_every_source_to_the_stream(tmp_path):
     """The demo of command 1: the Airtable base changing, the Plain thread, the trips."""
-    ports = {"ingress": free_port(), "streamer": free_port(), "airtable": free_port()}
-    env = {key: value for key, value in os.environ.items() if not key.startswith("HOOKSTREAM_")}
-    env["PYTHONPATH"] = str(ROOT)
-    out = tmp_path / "dev.out"
-    with out.open("wb") as sink:
-        dev = subprocess.Popen(
-            [sys.executable, "-m", "hookstream", "dev", "--state-dir", "state",
-             *(arg for name, port in ports.items() for arg in (f"--{name}-port", str(port)))],
-            cwd=tmp_path, env=env, stdout=sink, stderr=subprocess.STDOUT)
+    ports, out, dev = start_dev(tmp_path, stderr=subprocess.STDOUT)
     try:
         wait_for_text(out, "Airtable demo: a local base", dev)
         config = tmp_path / "state" / "dev.toml"
